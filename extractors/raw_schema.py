@@ -1,0 +1,88 @@
+"""DDL of the raw layer (docs/architecture.md, "The raw layer").
+
+``create_raw_schema(con)`` creates every raw table (empty) and the bookkeeping tables;
+it is idempotent and is what both the extractors and the dbt tests build on.
+"""
+
+from __future__ import annotations
+
+import duckdb
+
+from extractors.catalog import SourceTable, load_catalog
+
+DB_META_COLUMNS = [
+    ("_run_id", "VARCHAR"),
+    ("_loaded_at", "TIMESTAMP"),
+    ("_source", "VARCHAR"),
+    ("_op", "VARCHAR"),
+    ("_row_hash", "VARCHAR"),
+]
+
+BUDGET_COLUMNS = ["部门编码", "部门名称", "经济分类编码", "经济分类名称", "项目编号", "项目名称",
+                  "年初预算数", "调整预算数", "调整后预算数"]
+LEDGER_COLUMNS = ["凭证日期", "凭证号", "分录号", "部门编码", "部门名称", "会计科目编码", "会计科目名称",
+                  "经济分类编码", "项目编号", "摘要", "借方金额", "贷方金额"]
+FILE_META_COLUMNS = [
+    ("_file", "VARCHAR"),
+    ("_period", "VARCHAR"),
+    ("_version", "INTEGER"),
+    ("_line_no", "INTEGER"),
+    ("_checksum", "VARCHAR"),
+    ("_run_id", "VARCHAR"),
+    ("_loaded_at", "TIMESTAMP"),
+]
+BILL_COLUMNS = ["bill_id", "student_no", "item_code", "academic_year", "amount_due", "amount_waived",
+                "amount_paid", "status", "paid_at", "updated_at"]
+BILL_META_COLUMNS = [("_run_id", "VARCHAR"), ("_loaded_at", "TIMESTAMP"), ("_row_hash", "VARCHAR"),
+                     ("_op", "VARCHAR")]
+
+BOOKKEEPING_DDL = [
+    """create table if not exists raw._load_log (
+        run_id varchar, system varchar, table_name varchar, mode varchar,
+        started_at timestamp, finished_at timestamp, duration_s double,
+        rows_read bigint, rows_landed bigint, rows_new_versions bigint,
+        rows_quarantined bigint, rows_deleted bigint, status varchar, message varchar)""",
+    """create sequence if not exists raw._quarantine_seq""",
+    """create table if not exists raw._quarantine (
+        quarantine_id bigint default nextval('raw._quarantine_seq'), run_id varchar, system varchar,
+        table_name varchar, source_ref varchar, record varchar, reason varchar,
+        quarantined_at timestamp, released_at timestamp, released_by varchar)""",
+    """create table if not exists raw._watermarks (
+        system varchar, table_name varchar, watermark varchar, updated_at timestamp,
+        primary key (system, table_name))""",
+    """create table if not exists raw._finance_files (
+        file_name varchar, kind varchar, period varchar, version integer, checksum varchar,
+        status varchar, reason varchar, rows bigint, run_id varchar, loaded_at timestamp)""",
+]
+
+
+def _q(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def db_table_ddl(table: SourceTable) -> str:
+    cols = [f"{_q(c)} VARCHAR" for c in table.column_names] + [f"{_q(n)} {t}" for n, t in DB_META_COLUMNS]
+    return f"create table if not exists raw.{_q(table.raw_name)} ({', '.join(cols)})"
+
+
+def file_table_ddl(name: str, columns: list[str]) -> str:
+    cols = [f"{_q(c)} VARCHAR" for c in columns] + [f"{_q(n)} {t}" for n, t in FILE_META_COLUMNS]
+    return f"create table if not exists raw.{_q(name)} ({', '.join(cols)})"
+
+
+def bills_table_ddl() -> str:
+    cols = [f"{_q(c)} VARCHAR" for c in BILL_COLUMNS] + [f"{_q(n)} {t}" for n, t in BILL_META_COLUMNS]
+    return f"create table if not exists raw.payment__bills ({', '.join(cols)})"
+
+
+def create_raw_schema(con: duckdb.DuckDBPyConnection) -> None:
+    """Create the raw schema, every raw table and the bookkeeping tables (idempotent)."""
+    con.execute("create schema if not exists raw")
+    for tables in load_catalog().values():
+        for table in tables.values():
+            con.execute(db_table_ddl(table))
+    con.execute(file_table_ddl("finance__budget", BUDGET_COLUMNS))
+    con.execute(file_table_ddl("finance__ledger", LEDGER_COLUMNS))
+    con.execute(bills_table_ddl())
+    for ddl in BOOKKEEPING_DDL:
+        con.execute(ddl)
