@@ -1,0 +1,514 @@
+"""Database extraction: PostgreSQL, MySQL/MariaDB and SQLite into ``raw.<system>__<table>``.
+
+One code path for the three engines, through DuckDB's own scanners (``ATTACH ... (TYPE
+postgres|mysql|sqlite, READ_ONLY)`` on the warehouse connection; the extensions load offline, see
+``duckdb_setup``).  Rows go from the scanner into DuckDB tables: never through Python or pandas.
+
+Per table (from ``data_contracts/source_tables.yml``):
+
+1. read the source (all rows, or ``update_col >= min(watermark, start - 15 min)``) into a temp
+   stage, every column as canonical VARCHAR text plus ``_row_hash`` (md5 of the business columns);
+2. quarantine rows that cannot be landed (NULL key, duplicate key within one read);
+3. in one transaction: append a version for every key that is new (``_op = 'I'``) or whose hash
+   differs from the latest version held (``'U'``); append ``'D'`` tombstones for keys that the
+   source no longer has (full key comparison, on full runs by default); advance the watermark
+   (largest update timestamp landed, never one more than an hour in the future); write the load log.
+
+MySQL zero dates are read as text on the MySQL side (``CAST(col AS CHAR)`` inside ``mysql_query``;
+the scanner itself would turn them into NULL silently) and land as NULL, reported in the load log.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Literal
+
+import duckdb
+
+from extractors.bookkeeping import (
+    Progress,
+    TableLoadResult,
+    beijing_now,
+    get_watermark,
+    incremental_lower_bound,
+    insert_quarantine_from,
+    lit,
+    q,
+    set_watermark,
+    write_load_log,
+)
+from extractors.catalog import SourceTable, load_catalog
+from extractors.raw_schema import create_raw_schema
+from orchestration.settings import ServerSource, SqliteSource
+
+TS_FMT = "%Y-%m-%d %H:%M:%S"
+FUTURE_TOLERANCE = timedelta(hours=1)
+INCREMENTAL_LAG = timedelta(minutes=15)
+_SEP = "chr(31)"
+
+
+class SourceUnavailable(RuntimeError):
+    """The source database could not be reached after bounded retries (message names system and host)."""
+
+
+class SchemaDriftError(RuntimeError):
+    """A catalogue column is missing from the source or has changed type."""
+
+
+# -- type families --------------------------------------------------------------------------------
+
+def catalog_family(cat_type: str) -> str:
+    t = cat_type.lower()
+    if t.startswith(("varchar", "char", "text", "character")):
+        return "text"
+    if t.startswith(("smallint", "integer", "int", "bigint", "tinyint")):
+        return "integer"
+    if t.startswith(("numeric", "decimal")):
+        return "decimal"
+    if t.startswith(("timestamp", "datetime")):
+        return "timestamp"
+    if t.startswith("date"):
+        return "date"
+    return "text"
+
+
+def duck_family(duck_type: str) -> str:
+    t = duck_type.upper()
+    if t.startswith("TIMESTAMP"):
+        return "timestamp"
+    if t == "DATE":
+        return "date"
+    if t.startswith("DECIMAL") or t in ("DOUBLE", "FLOAT", "REAL"):
+        return "decimal"
+    if t in ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT", "UINTEGER",
+             "UBIGINT", "UHUGEINT", "BOOLEAN"):
+        return "integer"
+    if t in ("VARCHAR", "BLOB", "UUID") or t.startswith("ENUM"):
+        return "text"
+    return "other"
+
+
+def compatible(cat_type: str, duck_type: str) -> bool:
+    """Is the source column (as DuckDB sees it) still of the catalogue's kind?"""
+    cf, df = catalog_family(cat_type), duck_family(duck_type)
+    if cf == df:
+        return True
+    # numbers may widen (integer <-> decimal); everything else is a retype
+    return {cf, df} <= {"integer", "decimal"}
+
+
+def _decimal_spec(cat_type: str) -> str | None:
+    m = re.match(r"\s*(?:numeric|decimal)\s*\(\s*(\d+)\s*(?:,\s*(\d+))?\s*\)", cat_type, re.I)
+    if not m:
+        return None
+    return f"DECIMAL({m.group(1)},{m.group(2) or 0})"
+
+
+def canonical_expr(expr: str, duck_type: str, cat_type: str | None, *, mysql_text_date: bool = False) -> str:
+    """SQL turning a source column into the raw layer's canonical VARCHAR text."""
+    t = duck_type.upper()
+    fam = catalog_family(cat_type) if cat_type else None
+    dec = _decimal_spec(cat_type) if cat_type else None
+    if t.startswith("TIMESTAMP"):
+        return f"strftime({expr}, '{TS_FMT}')"
+    if t == "DATE":
+        return f"strftime({expr}, '%Y-%m-%d')"
+    if t in ("DOUBLE", "FLOAT", "REAL"):
+        if dec:
+            return f"coalesce(try_cast({expr} AS {dec})::VARCHAR, {expr}::VARCHAR)"
+        return f"CAST({expr} AS VARCHAR)"
+    if t == "VARCHAR":
+        if mysql_text_date and fam in ("timestamp", "date"):
+            # MySQL zero dates ('0000-00-00...') and other impossible dates mean "unknown": NULL
+            target, fmt = ("TIMESTAMP", TS_FMT) if fam == "timestamp" else ("DATE", "%Y-%m-%d")
+            return f"strftime(try_cast({expr} AS {target}), '{fmt}')"
+        if fam == "timestamp":
+            return f"coalesce(strftime(try_cast({expr} AS TIMESTAMP), '{TS_FMT}'), {expr})"
+        if fam == "date":
+            return f"coalesce(strftime(try_cast({expr} AS DATE), '%Y-%m-%d'), {expr})"
+        if fam == "decimal" and dec:
+            return f"coalesce(try_cast({expr} AS {dec})::VARCHAR, {expr})"
+        return expr
+    return f"CAST({expr} AS VARCHAR)"
+
+
+def hash_expr(columns: Sequence[str], extra: Sequence[str] = (), prefix: str = "") -> str:
+    """md5 over the business columns (catalogue order); drift columns count only when not NULL, so
+    a new, empty source column does not make a new version of every row."""
+    parts = [f"coalesce({prefix}{q(c)}, chr(0))" for c in columns]
+    parts += [f"CASE WHEN {prefix}{q(c)} IS NULL THEN '' ELSE {lit(c + '=')} || {prefix}{q(c)} END" for c in extra]
+    return f"md5(concat_ws({_SEP}, {', '.join(parts)}))"
+
+
+# -- the source -----------------------------------------------------------------------------------
+
+@dataclass
+class _Source:
+    system: str
+    kind: Literal["postgres", "mysql", "sqlite"]
+    alias: str
+    schema: str | None
+    label: str  # log-safe description
+
+    def table_ref(self, table: str) -> str:
+        if self.kind == "postgres":
+            return f"{q(self.alias)}.{q(self.schema or 'public')}.{q(table)}"
+        return f"{q(self.alias)}.{q(table)}"
+
+
+def describe_source(source: SqliteSource | ServerSource) -> str:
+    if isinstance(source, ServerSource):
+        return source.describe()
+    return f"sqlite:{source.path}"
+
+
+def _scrub(text: str, source: SqliteSource | ServerSource) -> str:
+    if isinstance(source, ServerSource):
+        pw = source.password()
+        if pw:
+            text = text.replace(pw, "***")
+        text = re.sub(r"password=\S+", "password=***", text)
+        text = text.replace(source.attach_string(), source.describe())
+    return text
+
+
+def attach_source(con: duckdb.DuckDBPyConnection, system: str, source: SqliteSource | ServerSource, *,
+                  attempts: int = 4, backoff_s: float = 0.5) -> _Source:
+    """ATTACH the source read-only, with bounded retries and exponential back-off."""
+    alias = f"src_{system}"
+    label = describe_source(source)
+    try:
+        con.execute(f"DETACH DATABASE IF EXISTS {q(alias)}")
+    except duckdb.Error:
+        pass
+    if isinstance(source, SqliteSource):
+        kind: Literal["postgres", "mysql", "sqlite"] = "sqlite"
+        conn_str = str(source.path)
+        schema = None
+    else:
+        kind = source.type
+        conn_str = source.attach_string()
+        schema = source.schema_ or ("public" if kind == "postgres" else None)
+    last = ""
+    for attempt in range(max(1, attempts)):
+        try:
+            if kind == "sqlite" and not source.path.is_file():  # type: ignore[union-attr]
+                raise FileNotFoundError(f"no such file: {source.path}")  # type: ignore[union-attr]
+            con.execute(f"ATTACH {lit(conn_str)} AS {q(alias)} (TYPE {kind}, READ_ONLY)")
+            return _Source(system, kind, alias, schema, label)
+        except (duckdb.Error, OSError) as exc:
+            last = _scrub(str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__, source)
+            if attempt + 1 < attempts:
+                time.sleep(backoff_s * (2 ** attempt))
+    raise SourceUnavailable(
+        f"{system}: cannot reach the source {label} after {max(1, attempts)} attempts: {last}")
+
+
+def detach_source(con: duckdb.DuckDBPyConnection, src: _Source) -> None:
+    try:
+        con.execute(f"DETACH DATABASE IF EXISTS {q(src.alias)}")
+    except duckdb.Error:
+        pass
+
+
+def _source_columns(con: duckdb.DuckDBPyConnection, src: _Source, table: str) -> list[tuple[str, str]]:
+    if src.kind == "sqlite":
+        con.execute("SET sqlite_all_varchar = false")
+    try:
+        rows = con.execute(f"DESCRIBE {src.table_ref(table)}").fetchall()
+    except duckdb.Error as exc:
+        raise SchemaDriftError(f"{src.system}.{table}: table not found in the source {src.label}: "
+                               f"{str(exc).splitlines()[0]}") from None
+    return [(r[0], r[1]) for r in rows]
+
+
+# -- the extraction -------------------------------------------------------------------------------
+
+@dataclass
+class _Plan:
+    select_sql: str            # SELECT producing canonical columns + _row_hash (+ _zero_dates)
+    keys_sql: str              # SELECT of the key columns only (canonical)
+    columns: list[str]         # catalogue columns
+    extra: list[str]           # drift columns (source has, catalogue does not)
+    zero_date_cols: list[str]
+
+
+def _plan(src: _Source, table: SourceTable, src_cols: list[tuple[str, str]], lower_bound: str | None) -> _Plan:
+    src_types = {name: typ for name, typ in src_cols}
+    cat_types = {c.name: c.type for c in table.columns}
+    problems = []
+    for c in table.columns:
+        if c.name not in src_types:
+            problems.append(f"column {c.name} is missing from the source")
+        elif not compatible(c.type, src_types[c.name]):
+            problems.append(f"column {c.name} changed type: catalogue {c.type}, source {src_types[c.name]}")
+    if problems:
+        raise SchemaDriftError(f"{src.system}.{table.name}: " + "; ".join(problems))
+    extra = [n for n, _ in src_cols if n not in cat_types]
+    columns = table.column_names
+    wanted = columns + extra
+    zero_date_cols: list[str] = []
+    upd = table.update_column
+
+    if src.kind == "mysql":
+        def my_q(n: str) -> str:
+            return "`" + n.replace("`", "``") + "`"
+        inner_cols = []
+        eff_types: dict[str, str] = {}
+        for n in wanted:
+            fam = duck_family(src_types[n])
+            if fam in ("date", "timestamp"):
+                inner_cols.append(f"CAST({my_q(n)} AS CHAR) AS {my_q(n)}")
+                eff_types[n] = "VARCHAR"
+                zero_date_cols.append(n)
+            else:
+                inner_cols.append(my_q(n))
+                eff_types[n] = src_types[n]
+        where = f" WHERE {my_q(upd)} >= '{lower_bound}'" if lower_bound else ""
+        my_sql = f"SELECT {', '.join(inner_cols)} FROM {my_q(table.name)}{where}"
+        relation = f"mysql_query({lit(src.alias)}, {lit(my_sql)})"
+        key_sql_my = f"SELECT {', '.join(my_q(k) for k in table.primary_key)} FROM {my_q(table.name)}"
+        key_relation = f"mysql_query({lit(src.alias)}, {lit(key_sql_my)})"
+        filter_sql = ""
+    else:
+        eff_types = {n: ("VARCHAR" if src.kind == "sqlite" else src_types[n]) for n in wanted}
+        relation = src.table_ref(table.name)
+        key_relation = relation
+        filter_sql = ""
+        if lower_bound:
+            if duck_family(eff_types[upd]) == "timestamp":
+                filter_sql = f" WHERE {q(upd)} >= TIMESTAMP {lit(lower_bound)}"
+            elif duck_family(eff_types[upd]) == "date":
+                filter_sql = f" WHERE {q(upd)} >= DATE {lit(lower_bound[:10])}"
+            else:
+                filter_sql = f" WHERE {q(upd)} >= {lit(lower_bound)}"
+
+    canon = {n: canonical_expr(q(n), eff_types[n], cat_types.get(n), mysql_text_date=n in zero_date_cols)
+             for n in wanted}
+    canon_cols = ", ".join(f"{canon[n]} AS {q(n)}" for n in wanted)
+    zd = ""
+    if zero_date_cols:
+        flags = ", ".join(
+            f"CASE WHEN {q(n)} IS NOT NULL AND try_cast({q(n)} AS "
+            f"{'TIMESTAMP' if catalog_family(cat_types.get(n, 'date')) == 'timestamp' else 'DATE'}) IS NULL "
+            f"THEN {lit(n)} END" for n in zero_date_cols)
+        zd = f", concat_ws(',', {flags}) AS _zero_dates"
+    inner = f"SELECT {canon_cols}{zd} FROM {relation}{filter_sql}"
+    outer_cols = ", ".join(q(n) for n in wanted)
+    zd_out = ", _zero_dates" if zero_date_cols else ""
+    select_sql = f"SELECT {outer_cols}, {hash_expr(columns, extra)} AS _row_hash{zd_out} FROM ({inner})"
+    key_canon = ", ".join(f"{canonical_expr(q(k), eff_types[k] if src.kind != 'mysql' else src_types[k], cat_types.get(k))} AS {q(k)}"
+                          for k in table.primary_key)
+    keys_sql = f"SELECT {key_canon} FROM {key_relation}"
+    return _Plan(select_sql, keys_sql, columns, extra, zero_date_cols)
+
+
+def _key_text(keys: Sequence[str], prefix: str = "") -> str:
+    return " || ',' || ".join(f"{lit(k + '=')} || coalesce({prefix}{q(k)}, 'NULL')" for k in keys)
+
+
+def _raw_columns(con: duckdb.DuckDBPyConnection, raw_name: str) -> list[str]:
+    return [r[0] for r in con.execute(
+        "select column_name from information_schema.columns where table_schema = 'raw' and table_name = ?"
+        " order by ordinal_position", [raw_name]).fetchall()]
+
+
+def extract_table(con: duckdb.DuckDBPyConnection, src: _Source, table: SourceTable, *, mode: str, run_id: str,
+                  detect_deletes: bool, now: datetime | None = None,
+                  progress: Progress | None = None) -> TableLoadResult:
+    """Extract one table (see module docstring).  Raises on failure; the caller logs it."""
+    start = now or beijing_now()
+    res = TableLoadResult(system=src.system, table=table.name, mode=mode, run_id=run_id, started_at=beijing_now())
+    raw = f"raw.{q(table.raw_name)}"
+    keys = list(table.primary_key)
+    upd = table.update_column
+    stage = f"_stage_{src.system}_{table.name}"
+    src_keys = f"_keys_{src.system}_{table.name}"
+    old_wm = get_watermark(con, src.system, table.name)
+    lower = incremental_lower_bound(old_wm, start, INCREMENTAL_LAG) if mode == "incremental" else None
+    src_cols = _source_columns(con, src, table.name)
+    plan = _plan(src, table, src_cols, lower)
+    if progress:
+        progress(src.system, table.name, f"reading {'since ' + lower if lower else 'all rows'}")
+
+    if src.kind == "sqlite":
+        con.execute("SET sqlite_all_varchar = true")
+    try:
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {q(stage)} AS {plan.select_sql}")
+    finally:
+        if src.kind == "sqlite":
+            con.execute("SET sqlite_all_varchar = false")
+    try:
+        res.rows_read = con.execute(f"SELECT count(*) FROM {q(stage)}").fetchone()[0]
+        key_match = " AND ".join(f"s.{q(k)} = l.{q(k)}" for k in keys)
+        key_null = " OR ".join(f"{q(k)} IS NULL" for k in keys)
+        key_list = ", ".join(q(k) for k in keys)
+        business = plan.columns + plan.extra
+        record_json = "to_json(struct_pack(" + ", ".join(f"{q(c)} := {q(c)}" for c in business) + "))"
+
+        # rows that cannot be landed: NULL key, duplicate key within this read (keep the latest)
+        con.execute(f"CREATE OR REPLACE TEMP TABLE _q_rows (source_ref VARCHAR, record VARCHAR, reason VARCHAR)")
+        con.execute(f"INSERT INTO _q_rows SELECT {_key_text(keys)}, {record_json}, 'NULL primary key'"
+                    f" FROM {q(stage)} WHERE {key_null}")
+        con.execute(f"DELETE FROM {q(stage)} WHERE {key_null}")
+        n_dupe_keys = con.execute(
+            f"SELECT count(*) FROM (SELECT {key_list} FROM {q(stage)} GROUP BY ALL HAVING count(*) > 1)").fetchone()[0]
+        if n_dupe_keys:
+            con.execute(f"""CREATE OR REPLACE TEMP TABLE {q(stage)} AS
+                SELECT *, row_number() OVER (PARTITION BY {key_list} ORDER BY {q(upd)} DESC, _row_hash DESC) AS _rn
+                FROM {q(stage)}""")
+            con.execute(f"INSERT INTO _q_rows SELECT {_key_text(keys)}, {record_json},"
+                        f" 'duplicate primary key in one read (a later version of the key was landed)'"
+                        f" FROM {q(stage)} WHERE _rn > 1")
+            con.execute(f"DELETE FROM {q(stage)} WHERE _rn > 1")
+            con.execute(f"ALTER TABLE {q(stage)} DROP COLUMN _rn")
+        res.rows_quarantined = con.execute("SELECT count(*) FROM _q_rows").fetchone()[0]
+        res.rows_landed = res.rows_read - res.rows_quarantined
+        if res.rows_quarantined:
+            res.note(f"{res.rows_quarantined} rows quarantined (NULL or duplicate key)")
+
+        # defects reported: future update timestamps, zero dates
+        limit = (start + FUTURE_TOLERANCE).strftime(TS_FMT)
+        fut = con.execute(
+            f"SELECT count(*), list({_key_text(keys)} ORDER BY {q(upd)} DESC)[1:5] FROM {q(stage)}"
+            f" WHERE try_cast({q(upd)} AS TIMESTAMP) > TIMESTAMP {lit(limit)}").fetchone()
+        if fut[0]:
+            res.note(f"{fut[0]} rows with {upd} more than 1 hour in the future (defect; landed, watermark not moved):"
+                     f" {', '.join(fut[1])}")
+        if plan.zero_date_cols:
+            zrows = con.execute(
+                f"SELECT c, count(*), list(k)[1:5] FROM (SELECT unnest(string_split(_zero_dates, ',')) AS c,"
+                f" {_key_text(keys)} AS k FROM {q(stage)} WHERE _zero_dates <> '') GROUP BY c ORDER BY c").fetchall()
+            for col, n, ks in zrows:
+                res.note(f"{n} zero/invalid MySQL dates in {col} landed as NULL (defect): {', '.join(ks)}")
+            con.execute(f"ALTER TABLE {q(stage)} DROP COLUMN _zero_dates")
+        wm_row = con.execute(
+            f"SELECT max({q(upd)}) FROM {q(stage)} WHERE try_cast({q(upd)} AS TIMESTAMP) <= TIMESTAMP {lit(limit)}"
+        ).fetchone()
+        new_wm = max(filter(None, [old_wm, wm_row[0]]), default=None)
+
+        # deletes: full key comparison
+        deletes_from: str | None = None
+        if detect_deletes:
+            if mode == "full":
+                deletes_from = q(stage)
+            else:
+                if src.kind == "sqlite":
+                    con.execute("SET sqlite_all_varchar = true")
+                try:
+                    con.execute(f"CREATE OR REPLACE TEMP TABLE {q(src_keys)} AS {plan.keys_sql}")
+                finally:
+                    if src.kind == "sqlite":
+                        con.execute("SET sqlite_all_varchar = false")
+                deletes_from = q(src_keys)
+
+        loaded_at = beijing_now()
+        source_label = f"{src.system}@{src.label}"
+        con.execute("BEGIN TRANSACTION")
+        try:
+            raw_cols = _raw_columns(con, table.raw_name)
+            for c in plan.extra:
+                if c not in raw_cols:
+                    con.execute(f"ALTER TABLE {raw} ADD COLUMN {q(c)} VARCHAR")
+                    res.note(f"new source column {c} landed (schema drift: not in the catalogue)")
+            # the latest version held per key (only keys in this read, unless deletes are checked)
+            scope = "" if deletes_from else \
+                f" WHERE ({key_list}) IN (SELECT ({key_list}) FROM {q(stage)})" if len(keys) > 1 else \
+                f" WHERE {key_list} IN (SELECT {key_list} FROM {q(stage)})"
+            con.execute(f"""CREATE OR REPLACE TEMP TABLE _latest AS
+                SELECT {key_list}, arg_max(_row_hash, _loaded_at) AS h, arg_max(_op, _loaded_at) AS op
+                FROM {raw}{scope} GROUP BY ALL""")
+            ins_cols = ", ".join(q(c) for c in business)
+            sel_cols = ", ".join(f"s.{q(c)}" for c in business)
+            res.rows_new_versions = con.execute(f"""INSERT INTO {raw} ({ins_cols}, _run_id, _loaded_at, _source, _op, _row_hash)
+                SELECT {sel_cols}, ?, ?::TIMESTAMP, ?,
+                       CASE WHEN l.op IS NULL OR l.op = 'D' THEN 'I' ELSE 'U' END, s._row_hash
+                FROM {q(stage)} s LEFT JOIN _latest l ON {key_match}
+                WHERE l.op IS NULL OR l.op = 'D' OR l.h <> s._row_hash""",
+                [run_id, loaded_at, source_label]).fetchone()[0]
+            if deletes_from:
+                tomb_hash = hash_expr(plan.columns, (), prefix="")
+                null_cols = ", ".join(f"NULL::VARCHAR AS {q(c)}" for c in plan.columns if c not in keys)
+                tomb_sel = ", ".join(q(c) for c in plan.columns)
+                res.rows_deleted = con.execute(f"""INSERT INTO {raw} ({tomb_sel}, _run_id, _loaded_at, _source, _op, _row_hash)
+                    SELECT {tomb_sel}, ?, ?::TIMESTAMP, ?, 'D', {tomb_hash} FROM (
+                        SELECT {', '.join('l.' + q(k) for k in keys)}{', ' + null_cols if null_cols else ''}
+                        FROM _latest l
+                        WHERE l.op <> 'D' AND NOT EXISTS (SELECT 1 FROM {deletes_from} s WHERE {key_match}))""",
+                    [run_id, loaded_at, source_label]).fetchone()[0]
+                if res.rows_deleted:
+                    res.note(f"{res.rows_deleted} rows deleted at the source (tombstones written)")
+            if res.rows_quarantined:
+                insert_quarantine_from(con, "_q_rows", run_id=run_id, system=src.system, table=table.name,
+                                       at=loaded_at)
+            if new_wm and new_wm != old_wm:
+                set_watermark(con, src.system, table.name, new_wm, loaded_at)
+            res.watermark = new_wm
+            res.finish("ok")
+            write_load_log(con, res)
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+    finally:
+        for t in (stage, src_keys, "_latest", "_q_rows"):
+            con.execute(f"DROP TABLE IF EXISTS {q(t)}")
+    if progress:
+        progress(src.system, table.name,
+                 f"{res.rows_read} read, {res.rows_new_versions} new versions, {res.rows_deleted} deleted,"
+                 f" {res.rows_quarantined} quarantined")
+    return res
+
+
+def extract_database(con: duckdb.DuckDBPyConnection, system: str, source: SqliteSource | ServerSource, *,
+                     mode: Literal["full", "incremental"], run_id: str, tables: list[str] | None = None,
+                     detect_deletes: bool | None = None, now: datetime | None = None,
+                     progress: Progress | None = None, connect_attempts: int = 4,
+                     backoff_s: float = 0.5) -> list[TableLoadResult]:
+    """Extract every catalogued table of ``system`` (or ``tables``) from ``source`` into raw.
+
+    ``detect_deletes`` defaults to True on full runs and False on incremental ones (an incremental
+    run with ``detect_deletes=True`` scans the source's keys).  ``now`` (naive Beijing time) is the
+    extraction start used for the 15-minute look-back and the one-hour future limit.
+
+    A table that fails (schema drift, read error) gets a ``failed`` result and a load-log row; the
+    other tables continue.  An unreachable source raises :class:`SourceUnavailable`.
+    """
+    if mode not in ("full", "incremental"):
+        raise ValueError(f"mode must be 'full' or 'incremental', not {mode!r}")
+    catalog = load_catalog()
+    if system not in catalog:
+        raise ValueError(f"unknown system {system!r} (catalogue has {', '.join(catalog)})")
+    wanted = list(catalog[system].values())
+    if tables is not None:
+        unknown = [t for t in tables if t not in catalog[system]]
+        if unknown:
+            raise ValueError(f"{system}: tables not in the catalogue: {', '.join(unknown)}")
+        wanted = [t for t in wanted if t.name in tables]
+    if detect_deletes is None:
+        detect_deletes = mode == "full"
+    create_raw_schema(con)
+    src = attach_source(con, system, source, attempts=connect_attempts, backoff_s=backoff_s)
+    results: list[TableLoadResult] = []
+    try:
+        for table in wanted:
+            try:
+                results.append(extract_table(con, src, table, mode=mode, run_id=run_id,
+                                             detect_deletes=detect_deletes, now=now, progress=progress))
+            except Exception as exc:  # one table failing does not stop the others
+                msg = _scrub(str(exc), source)
+                if not msg.startswith(f"{system}."):
+                    msg = f"{system}.{table.name}: {msg}"
+                failed = TableLoadResult(system=system, table=table.name, mode=mode, run_id=run_id,
+                                         started_at=beijing_now()).finish("failed", msg)
+                write_load_log(con, failed)
+                results.append(failed)
+                if progress:
+                    progress(system, table.name, f"FAILED: {msg}")
+    finally:
+        detach_source(con, src)
+    return results

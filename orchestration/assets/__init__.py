@@ -1,0 +1,1 @@
+"""Dagster assets, one module per domain: extract, transform, publish."""

@@ -1,0 +1,164 @@
+"""The pipeline's steps as plain functions (used by the Dagster assets and by the bare benchmark),
+and ``run_pipeline``: one run of a Dagster job, executed in process, under the warehouse lock."""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from orchestration.settings import Settings
+
+Log = Callable[[str], None]
+
+DAGSTER_YAML = """\
+# Written by campus-dw.  Telemetry off: a college intranet may block or log outbound traffic.
+telemetry:
+  enabled: false
+concurrency:
+  pools:
+    default_limit: 1      # the pool "warehouse": one writer at a time
+run_coordinator:
+  module: dagster.core.run_coordinator
+  class: QueuedRunCoordinator
+  config:
+    max_concurrent_runs: 1
+"""
+
+
+def stderr_log(msg: str) -> None:
+    print(f"[campus-dw {time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
+
+
+def prepare_dagster_home(settings: Settings) -> Path:
+    home = settings.dagster_home
+    home.mkdir(parents=True, exist_ok=True)
+    cfg = home / "dagster.yaml"
+    if not cfg.exists() or cfg.read_text() != DAGSTER_YAML:
+        cfg.write_text(DAGSTER_YAML)
+    os.environ["DAGSTER_HOME"] = str(home)
+    os.environ.setdefault("DAGSTER_DISABLE_TELEMETRY", "true")
+    return home
+
+
+# --------------------------------------------------------------------------------------- steps
+@dataclass
+class TableResult:
+    table: str
+    status: str
+    message: str = ""
+    counts: dict[str, Any] = field(default_factory=dict)
+
+    def metadata(self) -> dict[str, Any]:
+        md: dict[str, Any] = {k: v for k, v in self.counts.items() if v is not None}
+        if self.message:
+            md["message"] = self.message
+        return md
+
+
+def extract_step(settings: Settings, *, system: str, mode: str, run_id: str,
+                 log: Log = stderr_log) -> list[TableResult]:
+    """Extract one source system into raw; returns one result per raw table."""
+    from extractors.run import extract_all
+
+    log(f"extract {system} ({mode})")
+    report = extract_all(settings.warehouse_path, settings, mode=mode, run_id=run_id,
+                         systems=[system], progress=log)
+    out: list[TableResult] = []
+    for t in report.tables:
+        counts = {
+            "rows_read": t.rows_read, "rows_landed": t.rows_landed,
+            "rows_new_versions": getattr(t, "rows_new_versions", None),
+            "rows_quarantined": t.rows_quarantined, "rows_deleted": t.rows_deleted,
+            "duration_s": round(t.duration_s, 3),
+        }
+        out.append(TableResult(table=t.table_name, status=t.status, message=t.message or "", counts=counts))
+    for failure in getattr(report, "system_errors", {}).get(system, []) if hasattr(report, "system_errors") else []:
+        out.append(TableResult(table=f"{system}__*", status="failed", message=str(failure)))
+    return out
+
+
+def dbt_build_step(settings: Settings, log: Log = stderr_log) -> None:
+    """``dbt build`` without Dagster (the bare benchmark and a fallback)."""
+    from dbt.cli.main import dbtRunner
+
+    from orchestration.dbt_invoke import DBT_PROJECT_DIR, apply_env, dbt_args
+
+    apply_env(settings)
+    log("dbt build")
+    res = dbtRunner().invoke(dbt_args(settings, "build", "--project-dir", str(DBT_PROJECT_DIR),
+                                      "--profiles-dir", str(DBT_PROJECT_DIR), "--quiet"))
+    if not res.success:
+        raise RuntimeError(f"dbt build failed: {res.exception or 'see dbt_project/logs/dbt.log'}")
+
+
+def publish_step(settings: Settings, *, run_id: str, log: Log = stderr_log) -> dict[str, Any]:
+    from orchestration.dbt_invoke import MANIFEST_PATH
+    from orchestration.publish import publish_quality, publish_serving
+
+    log("publish serving snapshot")
+    serving = publish_serving(settings, run_id, manifest_path=MANIFEST_PATH)
+    log("publish quality snapshot")
+    quality = publish_quality(settings, run_id)
+    return {"serving_snapshot": str(getattr(serving, "snapshot", serving)),
+            "quality_snapshot": str(getattr(quality, "snapshot", quality))}
+
+
+# ----------------------------------------------------------------------------------------- run
+@dataclass
+class RunOutcome:
+    success: bool
+    run_id: str
+    job: str
+    duration_s: float
+    failed_steps: list[str]
+    message: str = ""
+
+
+def job_name_for(mode: str, system: str | None) -> str:
+    """Pick the Dagster job for ``campus-dw run`` options (pure helper)."""
+    if system in ("finance", "payment"):
+        return f"{system}_only"
+    if system not in (None, "all"):
+        raise ValueError(f"--system must be one of academic, hr, finance, payment, all; not {system!r}")
+    return "full_refresh" if mode == "full" else "incremental_refresh"
+
+
+def run_pipeline(settings: Settings, *, mode: str = "incremental", system: str | None = None,
+                 log: Log = stderr_log) -> RunOutcome:
+    """Run one pipeline job in process, holding the warehouse lock for the whole run."""
+    prepare_dagster_home(settings)
+    from orchestration.locking import warehouse_lock
+
+    t0 = time.monotonic()
+    with warehouse_lock(settings):
+        import dagster as dg
+
+        from orchestration.definitions import defs, extract_run_config
+
+        definitions = defs() if callable(defs) else defs
+        name = job_name_for(mode, system)
+        job = definitions.get_job_def(name)
+        run_config: dict[str, Any] = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+        if system in ("academic", "hr"):
+            # a single database system: still run the whole graph, extracting only that system
+            run_config.update(extract_run_config(mode, [system]))
+        else:
+            run_config.update(extract_run_config(mode, ["finance"] if system == "finance" else
+                                                 ["payment"] if system == "payment" else None))
+        instance = dg.DagsterInstance.get()
+        log(f"run {name} (mode {mode})")
+        result = job.execute_in_process(run_config=run_config, instance=instance, raise_on_error=False)
+        failed = [ev.step_key for ev in result.all_events if ev.event_type_value == "STEP_FAILURE"]
+        message = ""
+        for ev in result.all_events:
+            if ev.event_type_value == "STEP_FAILURE" and ev.event_specific_data is not None:
+                err = getattr(ev.event_specific_data, "error", None)
+                if err is not None:
+                    message += f"{ev.step_key}: {err.message.strip().splitlines()[0] if err.message else ''}\n"
+        return RunOutcome(success=result.success, run_id=result.run_id, job=name,
+                          duration_s=time.monotonic() - t0, failed_steps=failed, message=message.strip())

@@ -1,0 +1,80 @@
+"""Pure helpers of the orchestration layer: configuration, kpi formatting, job choice, SQL sandbox."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import duckdb
+import pytest
+
+from orchestration.kpis import KPI_CATALOGUE, json_number, kpi_document
+from orchestration.pipeline import job_name_for
+from orchestration.sandbox import SqlError, run_sandboxed_sql
+from orchestration.settings import ConfigError, load_settings, settings_from_dict
+
+
+def test_embedded_default_is_the_demo_college(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("CAMPUS_DW_CONFIG", raising=False)
+    s = load_settings()
+    assert s.sources.academic.type == "sqlite"
+    assert str(s.sources.academic.path).endswith("demo/medium/academic.sqlite")
+    assert s.thresholds.student_teacher_ratio.pass_max == 18
+
+
+def test_bad_config_names_the_key(tmp_path):
+    cfg = tmp_path / "c.yml"
+    cfg.write_text("sources:\n  academic: {type: sqlite, path: a.sqlite}\n  hr: {type: mysql}\n"
+                   "  finance: {inbox: x}\n  payment: {page_size: 5000}\n")
+    with pytest.raises(ConfigError) as exc:
+        load_settings(cfg)
+    text = str(exc.value)
+    assert "sources.hr.mysql.database" in text or "sources.hr" in text
+    assert "sources.payment.page_size" in text
+
+
+def test_server_source_hides_password(monkeypatch):
+    monkeypatch.setenv("ACAD_PW", "s3cret")
+    s = settings_from_dict({"sources": {
+        "academic": {"type": "postgres", "host": "db", "database": "jw", "password_env": "ACAD_PW"},
+        "hr": {"type": "sqlite", "path": "hr.sqlite"}, "finance": {"inbox": "in"}, "payment": {}}})
+    assert "s3cret" in s.sources.academic.attach_string()
+    assert "s3cret" not in s.sources.academic.describe()
+
+
+def test_json_number_rounds_to_fixed_decimals():
+    assert json_number(Decimal("17.5"), 2) == 17.5
+    assert json_number(Decimal("1234"), 0) == 1234 and isinstance(json_number(Decimal("1234"), 0), int)
+    assert json_number(None, 4) is None
+
+
+def test_kpi_document_has_every_id_and_nulls_for_missing():
+    doc = kpi_document([("registered_students", Decimal("2000")), ("employment_rate", None)], 2024, 2025)
+    assert doc["academic_year"] == "2024-2025" and doc["census_date"] == "2024-09-30"
+    assert doc["fiscal_year"] == 2025
+    assert list(doc["kpis"]) == list(KPI_CATALOGUE)
+    assert doc["kpis"]["registered_students"] == 2000
+    assert doc["kpis"]["budget_total"] is None
+
+
+def test_job_choice():
+    assert job_name_for("full", None) == "full_refresh"
+    assert job_name_for("incremental", "all") == "incremental_refresh"
+    assert job_name_for("incremental", "finance") == "finance_only"
+    with pytest.raises(ValueError):
+        job_name_for("full", "library")
+
+
+def test_sql_sandbox_is_read_only_and_closed(tmp_path):
+    db = tmp_path / "s.duckdb"
+    con = duckdb.connect(str(db))
+    con.execute("create schema marts; create table marts.t as select 1 as a")
+    con.close()
+    assert "1" in run_sandboxed_sql(db, "select a from marts.t")
+    with pytest.raises(SqlError):
+        run_sandboxed_sql(db, "insert into marts.t values (2)")
+    with pytest.raises(SqlError):
+        run_sandboxed_sql(db, f"copy marts.t to '{tmp_path / 'leak.csv'}'")
+    assert not (tmp_path / "leak.csv").exists()
+    with pytest.raises(SqlError):
+        run_sandboxed_sql(db, "set enable_external_access = true")

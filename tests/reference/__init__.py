@@ -1,0 +1,1 @@
+"""Independent reference implementation of the indicator catalogue (kpis.md), for tests."""
