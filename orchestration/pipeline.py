@@ -20,13 +20,11 @@ DAGSTER_YAML = """\
 telemetry:
   enabled: false
 concurrency:
+  runs:
+    max_concurrent_runs: 1    # one writer of the warehouse at a time (queued runs wait)
   pools:
-    default_limit: 1      # the pool "warehouse": one writer at a time
-run_coordinator:
-  module: dagster.core.run_coordinator
-  class: QueuedRunCoordinator
-  config:
-    max_concurrent_runs: 1
+    granularity: run          # the pool "warehouse" holds a whole run
+    default_limit: 1
 """
 
 

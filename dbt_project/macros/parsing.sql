@@ -49,12 +49,12 @@
             '10X98765432',
             cast((
                 {%- for w in [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2] %}
-                {{ w }} * cast(substr({{ expr }}, {{ loop.index }}, 1) as integer){{ ' +' if not loop.last }}
+                {{ w }} * try_cast(substr({{ expr }}, {{ loop.index }}, 1) as integer){{ ' +' if not loop.last }}
                 {%- endfor %}
             ) % 11 as integer) + 1,
             1
         )
-        and cast(substr({{ expr }}, 7, 4) as integer) >= 1
+        and try_cast(substr({{ expr }}, 7, 4) as integer) >= 1
         and try_strptime(substr({{ expr }}, 7, 8), '%Y%m%d') is not null
     )
 {%- endmacro %}

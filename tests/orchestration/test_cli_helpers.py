@@ -78,3 +78,22 @@ def test_sql_sandbox_is_read_only_and_closed(tmp_path):
     assert not (tmp_path / "leak.csv").exists()
     with pytest.raises(SqlError):
         run_sandboxed_sql(db, "set enable_external_access = true")
+
+
+def test_example_config_loads():
+    from orchestration.settings import PROJECT_ROOT
+
+    s = load_settings(PROJECT_ROOT / "campus-dw.example.yml")
+    assert s.sources.academic.type == "postgres" and s.sources.hr.type == "mysql"
+    assert s.sources.academic.password_env == "CAMPUS_DW_ACADEMIC_PASSWORD"
+
+
+def test_extract_run_config_sets_every_system():
+    from orchestration.definitions import extract_run_config
+
+    cfg = extract_run_config("full")
+    assert cfg["ops"]["extract_academic"]["config"]["mode"] == "full"
+    assert set(cfg["ops"]) == {"extract_academic", "extract_hr", "extract_finance", "extract_payment"}
+    assert set(extract_run_config("incremental", ["payment"])["ops"]) == {"extract_payment"}
+    with pytest.raises(ValueError):
+        extract_run_config("sometimes")
