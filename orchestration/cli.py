@@ -248,7 +248,7 @@ def cmd_publish(args: argparse.Namespace) -> int:
     if not settings.warehouse_path.exists():
         raise CliError(f"no warehouse at {settings.warehouse_path}: run `campus-dw run --full` first")
     try:
-        with warehouse_lock(settings):
+        with warehouse_lock(settings, timeout=5, purpose="publish"):
             info = publish_step(settings, run_id=f"manual-{time.strftime('%Y%m%dT%H%M%S')}", log=_log)
     except WarehouseBusyError as exc:
         raise CliError(str(exc)) from None

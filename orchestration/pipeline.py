@@ -102,8 +102,11 @@ def publish_step(settings: Settings, *, run_id: str, log: Log = stderr_log) -> d
     serving = publish_serving(settings, run_id, manifest_path=MANIFEST_PATH)
     log("publish quality snapshot")
     quality = publish_quality(settings, run_id)
-    return {"serving_snapshot": str(getattr(serving, "snapshot", serving)),
-            "quality_snapshot": str(getattr(quality, "snapshot", quality))}
+    for warning in serving.warnings:
+        log(f"publish warning: {warning}")
+    return {"serving_snapshot": serving.snapshot.name, "serving_checksum": serving.checksum,
+            "serving_tables": len(serving.tables), "quality_snapshot": quality.snapshot.name,
+            "publish_duration_s": round(serving.duration_s + quality.duration_s, 2)}
 
 
 # ----------------------------------------------------------------------------------------- run
@@ -133,7 +136,7 @@ def run_pipeline(settings: Settings, *, mode: str = "incremental", system: str |
     from orchestration.locking import warehouse_lock
 
     t0 = time.monotonic()
-    with warehouse_lock(settings):
+    with warehouse_lock(settings, timeout=5):
         import dagster as dg
 
         from orchestration.definitions import defs, extract_run_config
