@@ -185,6 +185,8 @@ def serve(settings: Settings) -> int:
     prepare_dagster_home(settings)
     env = dict(os.environ)
     env["CAMPUS_DW_HOME"] = str(settings.home_dir)
+    if settings.config_origin:
+        env["CAMPUS_DW_CONFIG"] = str(settings.config_origin)
     bin_dir = Path(sys.executable).parent
     procs = [
         subprocess.Popen([str(bin_dir / "streamlit"), "run", str(PROJECT_ROOT / "dashboards" / "app.py"),

@@ -5,7 +5,6 @@ and touches no file: ``dagster dev -m orchestration.definitions`` or
 ``campus-dw serve`` loads it; ``campus-dw run`` executes its jobs in process.
 """
 
-from __future__ import annotations
 
 import dagster as dg
 

@@ -153,6 +153,7 @@ class Settings(_Model):
     publish: Publish = Publish()
     serve: Serve = Serve()
     demo: Demo | None = None
+    config_origin: Path | None = Field(default=None, exclude=True)
 
     @model_validator(mode="after")
     def _absolutise(self) -> Settings:
@@ -236,4 +237,6 @@ def load_settings(path: str | os.PathLike[str] | None = None) -> Settings:
         raise ConfigError(f"configuration file {p} is not valid YAML: {exc}") from None
     if not isinstance(data, dict):
         raise ConfigError(f"configuration file {p}: the top level must be a mapping")
-    return settings_from_dict(data, str(p))
+    settings = settings_from_dict(data, str(p))
+    settings.config_origin = p.resolve()
+    return settings

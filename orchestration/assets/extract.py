@@ -5,7 +5,6 @@ and reports the bookkeeping (rows read, landed, quarantined, deleted, duration) 
 asset metadata.
 """
 
-from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import timedelta

@@ -1,7 +1,6 @@
 """Publish asset: after the blocking checks passed, a new serving snapshot (PII masked) and the
 stewards' quality snapshot, switched atomically."""
 
-from __future__ import annotations
 
 import dagster as dg
 

@@ -4,7 +4,6 @@ The translator connects dbt sources (schema ``raw``) to the extract assets so th
 lineage graph runs from each source table to each indicator.
 """
 
-from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from typing import Any
