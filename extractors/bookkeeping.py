@@ -35,9 +35,18 @@ def q(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def lit(value: str) -> str:
-    """A SQL string literal."""
+def lit(value: str | None) -> str:
+    """A SQL string literal (NULL for None)."""
+    if value is None:
+        return "NULL"
     return "'" + value.replace("'", "''") + "'"
+
+
+def ts_lit(value: datetime | None) -> str:
+    """A SQL TIMESTAMP literal (NULL for None)."""
+    if value is None:
+        return "NULL"
+    return f"TIMESTAMP '{value.isoformat(sep=' ')}'"
 
 
 @dataclass
@@ -92,13 +101,14 @@ def write_load_log(con: duckdb.DuckDBPyConnection, r: TableLoadResult) -> None:
     """Append the result to ``raw._load_log`` (call inside the load's transaction when it succeeds)."""
     if r.finished_at is None:
         r.finish()
+    vals = [lit(r.run_id), lit(r.system), lit(r.table), lit(r.mode), ts_lit(r.started_at), ts_lit(r.finished_at),
+            repr(float(r.duration_s)), str(int(r.rows_read)), str(int(r.rows_landed)), str(int(r.rows_new_versions)),
+            str(int(r.rows_quarantined)), str(int(r.rows_deleted)), lit(r.status), lit(r.message or "")]
+    # literals, not bound parameters: no per-process start-up cost in the hot path
     con.execute(
         "insert into raw._load_log (run_id, system, table_name, mode, started_at, finished_at, duration_s,"
         " rows_read, rows_landed, rows_new_versions, rows_quarantined, rows_deleted, status, message)"
-        " values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [r.run_id, r.system, r.table, r.mode, r.started_at, r.finished_at, r.duration_s, r.rows_read,
-         r.rows_landed, r.rows_new_versions, r.rows_quarantined, r.rows_deleted, r.status, r.message],
-    )
+        f" values ({', '.join(vals)})")
 
 
 # -- quarantine ---------------------------------------------------------------------------------
@@ -130,14 +140,13 @@ def insert_quarantine_from(con: duckdb.DuckDBPyConnection, relation: str, *, run
     """Insert (source_ref, record, reason) rows of a relation into quarantine, de-duplicated."""
     con.execute(
         f"""insert into raw._quarantine (run_id, system, table_name, source_ref, record, reason, quarantined_at)
-        select distinct ?, ?, ?, n.source_ref, n.record, n.reason, ?::timestamp
+        select distinct {lit(run_id)}, {lit(system)}, {lit(table)}, n.source_ref, n.record, n.reason, {ts_lit(at)}
         from {relation} n
         where not exists (
             select 1 from raw._quarantine o
-            where o.system = ? and o.table_name = ? and o.source_ref is not distinct from n.source_ref
-              and o.reason = n.reason and md5(coalesce(o.record, '')) = md5(coalesce(n.record, '')))""",
-        [run_id, system, table, at, system, table],
-    )
+            where o.system = {lit(system)} and o.table_name = {lit(table)}
+              and o.source_ref is not distinct from n.source_ref
+              and o.reason = n.reason and md5(coalesce(o.record, '')) = md5(coalesce(n.record, '')))""")
 
 
 def release_quarantine(con: duckdb.DuckDBPyConnection, quarantine_ids: Sequence[int], released_by: str,
@@ -175,17 +184,15 @@ def open_quarantine(con: duckdb.DuckDBPyConnection, system: str | None = None) -
 # -- watermarks ---------------------------------------------------------------------------------
 
 def get_watermark(con: duckdb.DuckDBPyConnection, system: str, table: str) -> str | None:
-    row = con.execute("select watermark from raw._watermarks where system = ? and table_name = ?",
-                      [system, table]).fetchone()
+    row = con.execute(f"select watermark from raw._watermarks where system = {lit(system)}"
+                      f" and table_name = {lit(table)}").fetchone()
     return row[0] if row else None
 
 
 def set_watermark(con: duckdb.DuckDBPyConnection, system: str, table: str, watermark: str,
                   at: datetime | None = None) -> None:
-    con.execute(
-        "insert or replace into raw._watermarks (system, table_name, watermark, updated_at) values (?, ?, ?, ?)",
-        [system, table, watermark, at or beijing_now()],
-    )
+    con.execute("insert or replace into raw._watermarks (system, table_name, watermark, updated_at) values"
+                f" ({lit(system)}, {lit(table)}, {lit(watermark)}, {ts_lit(at or beijing_now())})")
 
 
 def incremental_lower_bound(watermark: str | None, start: datetime, lag: timedelta = timedelta(minutes=15)) -> str | None:

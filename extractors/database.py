@@ -20,6 +20,7 @@ the scanner itself would turn them into NULL silently) and land as NULL, reporte
 
 from __future__ import annotations
 
+import contextlib
 import re
 import time
 from collections.abc import Sequence
@@ -39,6 +40,7 @@ from extractors.bookkeeping import (
     lit,
     q,
     set_watermark,
+    ts_lit,
     write_load_log,
 )
 from extractors.catalog import SourceTable, load_catalog
@@ -48,6 +50,8 @@ from orchestration.settings import ServerSource, SqliteSource
 TS_FMT = "%Y-%m-%d %H:%M:%S"
 FUTURE_TOLERANCE = timedelta(hours=1)
 INCREMENTAL_LAG = timedelta(minutes=15)
+#: DuckDB memory limit while extracting (temp stages spill to disk beyond it); restored afterwards
+EXTRACT_MEMORY_LIMIT = "1GB"
 _SEP = "chr(31)"
 
 
@@ -108,8 +112,11 @@ def _decimal_spec(cat_type: str) -> str | None:
     return f"DECIMAL({m.group(1)},{m.group(2) or 0})"
 
 
-def canonical_expr(expr: str, duck_type: str, cat_type: str | None, *, mysql_text_date: bool = False) -> str:
-    """SQL turning a source column into the raw layer's canonical VARCHAR text."""
+def canonical_expr(expr: str, duck_type: str, cat_type: str | None, *, zero_date: str | None = None) -> str:
+    """SQL turning a source column into the raw layer's canonical VARCHAR text.
+
+    ``zero_date``: ``'mysql'`` for MySQL date/datetime columns read as text (zero and impossible
+    dates become NULL), ``'sqlite'`` for SQLite date columns (``'0000-00-00'`` becomes NULL)."""
     t = duck_type.upper()
     fam = catalog_family(cat_type) if cat_type else None
     dec = _decimal_spec(cat_type) if cat_type else None
@@ -122,7 +129,10 @@ def canonical_expr(expr: str, duck_type: str, cat_type: str | None, *, mysql_tex
             return f"coalesce(try_cast({expr} AS {dec})::VARCHAR, {expr}::VARCHAR)"
         return f"CAST({expr} AS VARCHAR)"
     if t == "VARCHAR":
-        if mysql_text_date and fam in ("timestamp", "date"):
+        if zero_date == "sqlite" and fam == "date":
+            return (f"CASE WHEN {expr} LIKE '0000-00-00%' THEN NULL"
+                    f" ELSE coalesce(strftime(try_cast({expr} AS DATE), '%Y-%m-%d'), {expr}) END")
+        if zero_date == "mysql" and fam in ("timestamp", "date"):
             # MySQL zero dates ('0000-00-00...') and other impossible dates mean "unknown": NULL
             target, fmt = ("TIMESTAMP", TS_FMT) if fam == "timestamp" else ("DATE", "%Y-%m-%d")
             return f"strftime(try_cast({expr} AS {target}), '{fmt}')"
@@ -140,7 +150,7 @@ def hash_expr(columns: Sequence[str], extra: Sequence[str] = (), prefix: str = "
     """md5 over the business columns (catalogue order); drift columns count only when not NULL, so
     a new, empty source column does not make a new version of every row."""
     parts = [f"coalesce({prefix}{q(c)}, chr(0))" for c in columns]
-    parts += [f"CASE WHEN {prefix}{q(c)} IS NULL THEN '' ELSE {lit(c + '=')} || {prefix}{q(c)} END" for c in extra]
+    parts += [f"CASE WHEN {prefix}{q(c)} IS NOT NULL THEN {lit(c + '=')} || {prefix}{q(c)} END" for c in extra]
     return f"md5(concat_ws({_SEP}, {', '.join(parts)}))"
 
 
@@ -181,10 +191,8 @@ def attach_source(con: duckdb.DuckDBPyConnection, system: str, source: SqliteSou
     """ATTACH the source read-only, with bounded retries and exponential back-off."""
     alias = f"src_{system}"
     label = describe_source(source)
-    try:
+    with contextlib.suppress(duckdb.Error):
         con.execute(f"DETACH DATABASE IF EXISTS {q(alias)}")
-    except duckdb.Error:
-        pass
     if isinstance(source, SqliteSource):
         kind: Literal["postgres", "mysql", "sqlite"] = "sqlite"
         conn_str = str(source.path)
@@ -209,10 +217,8 @@ def attach_source(con: duckdb.DuckDBPyConnection, system: str, source: SqliteSou
 
 
 def detach_source(con: duckdb.DuckDBPyConnection, src: _Source) -> None:
-    try:
+    with contextlib.suppress(duckdb.Error):
         con.execute(f"DETACH DATABASE IF EXISTS {q(src.alias)}")
-    except duckdb.Error:
-        pass
 
 
 def _source_columns(con: duckdb.DuckDBPyConnection, src: _Source, table: str) -> list[tuple[str, str]]:
@@ -287,15 +293,21 @@ def _plan(src: _Source, table: SourceTable, src_cols: list[tuple[str, str]], low
             else:
                 filter_sql = f" WHERE {q(upd)} >= {lit(lower_bound)}"
 
-    canon = {n: canonical_expr(q(n), eff_types[n], cat_types.get(n), mysql_text_date=n in zero_date_cols)
+    if src.kind == "sqlite":
+        # the demo's SQLite copy of a MySQL system may hold zero dates too: same rule, same report
+        zero_date_cols = [n for n in wanted if catalog_family(cat_types.get(n, "text")) == "date"]
+    zmode = "mysql" if src.kind == "mysql" else "sqlite"
+    canon = {n: canonical_expr(q(n), eff_types[n], cat_types.get(n), zero_date=zmode if n in zero_date_cols else None)
              for n in wanted}
     canon_cols = ", ".join(f"{canon[n]} AS {q(n)}" for n in wanted)
     zd = ""
     if zero_date_cols:
-        flags = ", ".join(
-            f"CASE WHEN {q(n)} IS NOT NULL AND try_cast({q(n)} AS "
-            f"{'TIMESTAMP' if catalog_family(cat_types.get(n, 'date')) == 'timestamp' else 'DATE'}) IS NULL "
-            f"THEN {lit(n)} END" for n in zero_date_cols)
+        def flag(n: str) -> str:
+            if src.kind == "sqlite":
+                return f"CASE WHEN {q(n)} LIKE '0000-00-00%' THEN {lit(n)} END"
+            target = "TIMESTAMP" if catalog_family(cat_types.get(n, "date")) == "timestamp" else "DATE"
+            return f"CASE WHEN {q(n)} IS NOT NULL AND try_cast({q(n)} AS {target}) IS NULL THEN {lit(n)} END"
+        flags = ", ".join(flag(n) for n in zero_date_cols)
         zd = f", concat_ws(',', {flags}) AS _zero_dates"
     inner = f"SELECT {canon_cols}{zd} FROM {relation}{filter_sql}"
     outer_cols = ", ".join(q(n) for n in wanted)
@@ -313,14 +325,22 @@ def _key_text(keys: Sequence[str], prefix: str = "") -> str:
 
 def _raw_columns(con: duckdb.DuckDBPyConnection, raw_name: str) -> list[str]:
     return [r[0] for r in con.execute(
-        "select column_name from information_schema.columns where table_schema = 'raw' and table_name = ?"
-        " order by ordinal_position", [raw_name]).fetchall()]
+        "select column_name from information_schema.columns where table_schema = 'raw'"
+        f" and table_name = {lit(raw_name)} order by ordinal_position").fetchall()]
+
+
+def _with_sqlite_text(con: duckdb.DuckDBPyConnection, src: _Source, sql: str) -> duckdb.DuckDBPyConnection:
+    """Run ``sql``; for SQLite, extract_table has set ``sqlite_all_varchar`` (every column read as stored)."""
+    return con.execute(sql)
 
 
 def extract_table(con: duckdb.DuckDBPyConnection, src: _Source, table: SourceTable, *, mode: str, run_id: str,
                   detect_deletes: bool, now: datetime | None = None,
                   progress: Progress | None = None) -> TableLoadResult:
-    """Extract one table (see module docstring).  Raises on failure; the caller logs it."""
+    """Extract one table (see module docstring).  Raises on failure; the caller logs it.
+
+    A full run into an empty raw table (the first load) goes straight from the scanner into raw in
+    one statement; otherwise the read lands in a temp stage that is compared with raw."""
     start = now or beijing_now()
     res = TableLoadResult(system=src.system, table=table.name, mode=mode, run_id=run_id, started_at=beijing_now())
     raw = f"raw.{q(table.raw_name)}"
@@ -332,41 +352,64 @@ def extract_table(con: duckdb.DuckDBPyConnection, src: _Source, table: SourceTab
     lower = incremental_lower_bound(old_wm, start, INCREMENTAL_LAG) if mode == "incremental" else None
     src_cols = _source_columns(con, src, table.name)
     plan = _plan(src, table, src_cols, lower)
+    business = plan.columns + plan.extra
+    ins_cols = ", ".join(q(c) for c in business)
+    loaded_at = beijing_now()
+    meta = f"{lit(run_id)}, {ts_lit(loaded_at)}, {lit(f'{src.system}@{src.label}')}"
+    key_match = " AND ".join(f"s.{q(k)} = l.{q(k)}" for k in keys)
+    key_null = " OR ".join(f"{q(k)} IS NULL" for k in keys)
+    key_list = ", ".join(q(k) for k in keys)
+    record_json = "to_json(struct_pack(" + ", ".join(f"{q(c)} := {q(c)}" for c in business) + "))"
+    raw_empty = con.execute(f"SELECT NOT EXISTS (SELECT 1 FROM {raw})").fetchone()[0]
+    direct = mode == "full" and raw_empty and not plan.zero_date_cols
     if progress:
         progress(src.system, table.name, f"reading {'since ' + lower if lower else 'all rows'}")
 
+    order_setting = con.execute("SELECT current_setting('preserve_insertion_order')").fetchone()[0]
+    con.execute("SET preserve_insertion_order = false")
     if src.kind == "sqlite":
-        con.execute("SET sqlite_all_varchar = true")
+        con.execute("SET sqlite_all_varchar = true")  # read every SQLite value as stored (text)
+    in_txn = False
+    landed_direct = False
+    memory_setting = con.execute("SELECT current_setting('memory_limit')").fetchone()[0]
+    con.execute(f"SET memory_limit = '{EXTRACT_MEMORY_LIMIT}'")
     try:
-        con.execute(f"CREATE OR REPLACE TEMP TABLE {q(stage)} AS {plan.select_sql}")
-    finally:
-        if src.kind == "sqlite":
-            con.execute("SET sqlite_all_varchar = false")
-    try:
-        res.rows_read = con.execute(f"SELECT count(*) FROM {q(stage)}").fetchone()[0]
-        key_match = " AND ".join(f"s.{q(k)} = l.{q(k)}" for k in keys)
-        key_null = " OR ".join(f"{q(k)} IS NULL" for k in keys)
-        key_list = ", ".join(q(k) for k in keys)
-        business = plan.columns + plan.extra
-        record_json = "to_json(struct_pack(" + ", ".join(f"{q(c)} := {q(c)}" for c in business) + "))"
+        if direct:
+            # first load: scanner -> raw in one statement, in autocommit (inside an explicit
+            # transaction the postgres scanner reads through one connection, without parallelism);
+            # if anything fails before the bookkeeping commits, these rows are deleted again.
+            _add_drift_columns(con, raw, table, plan, res)
+            landed_direct = True
+            res.rows_read = con.execute(f"""INSERT INTO {raw} ({ins_cols}, _run_id, _loaded_at, _source, _op, _row_hash)
+                SELECT {ins_cols}, {meta}, 'I', _row_hash FROM ({plan.select_sql})""").fetchone()[0]
+            con.execute("BEGIN TRANSACTION")
+            in_txn = True
+            work = raw
+        else:
+            _with_sqlite_text(con, src, f"CREATE OR REPLACE TEMP TABLE {q(stage)} AS {plan.select_sql}")
+            res.rows_read = con.execute(f"SELECT count(*) FROM {q(stage)}").fetchone()[0]
+            work = q(stage)
 
-        # rows that cannot be landed: NULL key, duplicate key within this read (keep the latest)
-        con.execute(f"CREATE OR REPLACE TEMP TABLE _q_rows (source_ref VARCHAR, record VARCHAR, reason VARCHAR)")
-        con.execute(f"INSERT INTO _q_rows SELECT {_key_text(keys)}, {record_json}, 'NULL primary key'"
-                    f" FROM {q(stage)} WHERE {key_null}")
-        con.execute(f"DELETE FROM {q(stage)} WHERE {key_null}")
+        # rows that cannot be landed: NULL key, duplicate key within this read (the latest is kept)
+        con.execute("CREATE OR REPLACE TEMP TABLE _q_rows (source_ref VARCHAR, record VARCHAR, reason VARCHAR)")
+        n_null = con.execute(f"SELECT count(*) FROM {work} WHERE {key_null}").fetchone()[0]
+        if n_null:
+            con.execute(f"INSERT INTO _q_rows SELECT {_key_text(keys)}, {record_json}, 'NULL primary key'"
+                        f" FROM {work} WHERE {key_null}")
+            con.execute(f"DELETE FROM {work} WHERE {key_null}")
         n_dupe_keys = con.execute(
-            f"SELECT count(*) FROM (SELECT {key_list} FROM {q(stage)} GROUP BY ALL HAVING count(*) > 1)").fetchone()[0]
+            f"SELECT count(*) FROM (SELECT {key_list} FROM {work} GROUP BY ALL HAVING count(*) > 1)").fetchone()[0]
         if n_dupe_keys:
-            con.execute(f"""CREATE OR REPLACE TEMP TABLE {q(stage)} AS
-                SELECT *, row_number() OVER (PARTITION BY {key_list} ORDER BY {q(upd)} DESC, _row_hash DESC) AS _rn
-                FROM {q(stage)}""")
-            con.execute(f"INSERT INTO _q_rows SELECT {_key_text(keys)}, {record_json},"
-                        f" 'duplicate primary key in one read (a later version of the key was landed)'"
-                        f" FROM {q(stage)} WHERE _rn > 1")
-            con.execute(f"DELETE FROM {q(stage)} WHERE _rn > 1")
-            con.execute(f"ALTER TABLE {q(stage)} DROP COLUMN _rn")
-        res.rows_quarantined = con.execute("SELECT count(*) FROM _q_rows").fetchone()[0]
+            con.execute(f"""CREATE OR REPLACE TEMP TABLE _dupes AS SELECT rowid AS _rid, {_key_text(keys)} AS source_ref,
+                    {record_json} AS record FROM (
+                    SELECT rowid, *, row_number() OVER (PARTITION BY {key_list} ORDER BY {q(upd)} DESC,
+                                                        _row_hash DESC) AS _rn
+                    FROM {work}) WHERE _rn > 1""")
+            con.execute("INSERT INTO _q_rows SELECT source_ref, record,"
+                        " 'duplicate primary key in one read (a later version of the key was landed)' FROM _dupes")
+            con.execute(f"DELETE FROM {work} WHERE rowid IN (SELECT _rid FROM _dupes)")
+            con.execute("DROP TABLE _dupes")
+        res.rows_quarantined = n_null + con.execute("SELECT count(*) FROM _q_rows").fetchone()[0] - n_null
         res.rows_landed = res.rows_read - res.rows_quarantined
         if res.rows_quarantined:
             res.note(f"{res.rows_quarantined} rows quarantined (NULL or duplicate key)")
@@ -374,7 +417,7 @@ def extract_table(con: duckdb.DuckDBPyConnection, src: _Source, table: SourceTab
         # defects reported: future update timestamps, zero dates
         limit = (start + FUTURE_TOLERANCE).strftime(TS_FMT)
         fut = con.execute(
-            f"SELECT count(*), list({_key_text(keys)} ORDER BY {q(upd)} DESC)[1:5] FROM {q(stage)}"
+            f"SELECT count(*), list({_key_text(keys)} ORDER BY {q(upd)} DESC)[1:5] FROM {work}"
             f" WHERE try_cast({q(upd)} AS TIMESTAMP) > TIMESTAMP {lit(limit)}").fetchone()
         if fut[0]:
             res.note(f"{fut[0]} rows with {upd} more than 1 hour in the future (defect; landed, watermark not moved):"
@@ -382,86 +425,93 @@ def extract_table(con: duckdb.DuckDBPyConnection, src: _Source, table: SourceTab
         if plan.zero_date_cols:
             zrows = con.execute(
                 f"SELECT c, count(*), list(k)[1:5] FROM (SELECT unnest(string_split(_zero_dates, ',')) AS c,"
-                f" {_key_text(keys)} AS k FROM {q(stage)} WHERE _zero_dates <> '') GROUP BY c ORDER BY c").fetchall()
+                f" {_key_text(keys)} AS k FROM {work} WHERE _zero_dates <> '') GROUP BY c ORDER BY c").fetchall()
             for col, n, ks in zrows:
-                res.note(f"{n} zero/invalid MySQL dates in {col} landed as NULL (defect): {', '.join(ks)}")
-            con.execute(f"ALTER TABLE {q(stage)} DROP COLUMN _zero_dates")
+                res.note(f"{n} zero dates ('0000-00-00') or impossible dates in {col} landed as NULL (defect):"
+                         f" {', '.join(ks)}")
+            con.execute(f"ALTER TABLE {work} DROP COLUMN _zero_dates")
         wm_row = con.execute(
-            f"SELECT max({q(upd)}) FROM {q(stage)} WHERE try_cast({q(upd)} AS TIMESTAMP) <= TIMESTAMP {lit(limit)}"
+            f"SELECT max({q(upd)}) FROM {work} WHERE try_cast({q(upd)} AS TIMESTAMP) <= TIMESTAMP {lit(limit)}"
         ).fetchone()
         new_wm = max(filter(None, [old_wm, wm_row[0]]), default=None)
 
-        # deletes: full key comparison
-        deletes_from: str | None = None
-        if detect_deletes:
-            if mode == "full":
-                deletes_from = q(stage)
-            else:
-                if src.kind == "sqlite":
-                    con.execute("SET sqlite_all_varchar = true")
-                try:
-                    con.execute(f"CREATE OR REPLACE TEMP TABLE {q(src_keys)} AS {plan.keys_sql}")
-                finally:
-                    if src.kind == "sqlite":
-                        con.execute("SET sqlite_all_varchar = false")
-                deletes_from = q(src_keys)
-
-        loaded_at = beijing_now()
-        source_label = f"{src.system}@{src.label}"
-        con.execute("BEGIN TRANSACTION")
-        try:
-            raw_cols = _raw_columns(con, table.raw_name)
-            for c in plan.extra:
-                if c not in raw_cols:
-                    con.execute(f"ALTER TABLE {raw} ADD COLUMN {q(c)} VARCHAR")
-                    res.note(f"new source column {c} landed (schema drift: not in the catalogue)")
+        if direct:
+            res.rows_new_versions = res.rows_landed
+        else:
+            # deletes: full key comparison
+            deletes_from: str | None = None
+            if detect_deletes:
+                if mode == "full":
+                    deletes_from = q(stage)
+                else:
+                    _with_sqlite_text(con, src, f"CREATE OR REPLACE TEMP TABLE {q(src_keys)} AS {plan.keys_sql}")
+                    deletes_from = q(src_keys)
+            con.execute("BEGIN TRANSACTION")
+            in_txn = True
+            _add_drift_columns(con, raw, table, plan, res)
             # the latest version held per key (only keys in this read, unless deletes are checked)
-            scope = "" if deletes_from else \
-                f" WHERE ({key_list}) IN (SELECT ({key_list}) FROM {q(stage)})" if len(keys) > 1 else \
-                f" WHERE {key_list} IN (SELECT {key_list} FROM {q(stage)})"
+            if deletes_from:
+                scope = ""
+            elif len(keys) > 1:
+                scope = f" WHERE ({key_list}) IN (SELECT ({key_list}) FROM {q(stage)})"
+            else:
+                scope = f" WHERE {key_list} IN (SELECT {key_list} FROM {q(stage)})"
             con.execute(f"""CREATE OR REPLACE TEMP TABLE _latest AS
                 SELECT {key_list}, arg_max(_row_hash, _loaded_at) AS h, arg_max(_op, _loaded_at) AS op
                 FROM {raw}{scope} GROUP BY ALL""")
-            ins_cols = ", ".join(q(c) for c in business)
             sel_cols = ", ".join(f"s.{q(c)}" for c in business)
             res.rows_new_versions = con.execute(f"""INSERT INTO {raw} ({ins_cols}, _run_id, _loaded_at, _source, _op, _row_hash)
-                SELECT {sel_cols}, ?, ?::TIMESTAMP, ?,
-                       CASE WHEN l.op IS NULL OR l.op = 'D' THEN 'I' ELSE 'U' END, s._row_hash
+                SELECT {sel_cols}, {meta}, CASE WHEN l.op IS NULL OR l.op = 'D' THEN 'I' ELSE 'U' END, s._row_hash
                 FROM {q(stage)} s LEFT JOIN _latest l ON {key_match}
-                WHERE l.op IS NULL OR l.op = 'D' OR l.h <> s._row_hash""",
-                [run_id, loaded_at, source_label]).fetchone()[0]
+                WHERE l.op IS NULL OR l.op = 'D' OR l.h <> s._row_hash""").fetchone()[0]
             if deletes_from:
-                tomb_hash = hash_expr(plan.columns, (), prefix="")
+                tomb_hash = hash_expr(plan.columns, ())
                 null_cols = ", ".join(f"NULL::VARCHAR AS {q(c)}" for c in plan.columns if c not in keys)
                 tomb_sel = ", ".join(q(c) for c in plan.columns)
                 res.rows_deleted = con.execute(f"""INSERT INTO {raw} ({tomb_sel}, _run_id, _loaded_at, _source, _op, _row_hash)
-                    SELECT {tomb_sel}, ?, ?::TIMESTAMP, ?, 'D', {tomb_hash} FROM (
+                    SELECT {tomb_sel}, {meta}, 'D', {tomb_hash} FROM (
                         SELECT {', '.join('l.' + q(k) for k in keys)}{', ' + null_cols if null_cols else ''}
-                        FROM _latest l
-                        WHERE l.op <> 'D' AND NOT EXISTS (SELECT 1 FROM {deletes_from} s WHERE {key_match}))""",
-                    [run_id, loaded_at, source_label]).fetchone()[0]
+                        FROM _latest l ANTI JOIN {deletes_from} s ON {key_match}
+                        WHERE l.op <> 'D')""",
+                ).fetchone()[0]
                 if res.rows_deleted:
                     res.note(f"{res.rows_deleted} rows deleted at the source (tombstones written)")
-            if res.rows_quarantined:
-                insert_quarantine_from(con, "_q_rows", run_id=run_id, system=src.system, table=table.name,
-                                       at=loaded_at)
-            if new_wm and new_wm != old_wm:
-                set_watermark(con, src.system, table.name, new_wm, loaded_at)
-            res.watermark = new_wm
-            res.finish("ok")
-            write_load_log(con, res)
-            con.execute("COMMIT")
-        except BaseException:
+        if res.rows_quarantined:
+            insert_quarantine_from(con, "_q_rows", run_id=run_id, system=src.system, table=table.name, at=loaded_at)
+        if new_wm and new_wm != old_wm:
+            set_watermark(con, src.system, table.name, new_wm, loaded_at)
+        res.watermark = new_wm
+        res.finish("ok")
+        write_load_log(con, res)
+        con.execute("COMMIT")
+        in_txn = False
+    except BaseException:
+        if in_txn:
             con.execute("ROLLBACK")
-            raise
+        if landed_direct:
+            con.execute(f"DELETE FROM {raw} WHERE _run_id = {lit(run_id)} AND _loaded_at = {ts_lit(loaded_at)}")
+        raise
     finally:
-        for t in (stage, src_keys, "_latest", "_q_rows"):
+        con.execute(f"SET memory_limit = '{memory_setting}'")
+        con.execute(f"SET preserve_insertion_order = {'true' if str(order_setting).lower() == 'true' else 'false'}")
+        if src.kind == "sqlite":
+            con.execute("SET sqlite_all_varchar = false")
+        for t in (stage, src_keys, "_latest", "_q_rows", "_dupes"):
             con.execute(f"DROP TABLE IF EXISTS {q(t)}")
     if progress:
         progress(src.system, table.name,
                  f"{res.rows_read} read, {res.rows_new_versions} new versions, {res.rows_deleted} deleted,"
                  f" {res.rows_quarantined} quarantined")
     return res
+
+
+def _add_drift_columns(con: duckdb.DuckDBPyConnection, raw: str, table: SourceTable, plan: _Plan,
+                       res: TableLoadResult) -> None:
+    raw_cols = _raw_columns(con, table.raw_name)
+    for c in plan.extra:
+        if c not in raw_cols:
+            con.execute(f"ALTER TABLE {raw} ADD COLUMN {q(c)} VARCHAR")
+            res.note(f"new source column {c} landed (schema drift: not in the catalogue)")
 
 
 def extract_database(con: duckdb.DuckDBPyConnection, system: str, source: SqliteSource | ServerSource, *,

@@ -50,7 +50,7 @@ BUDGET_SHEET = "部门预算"
 BUDGET_HEADER_ROW = 3
 BUDGET_AMOUNTS = ["年初预算数", "调整预算数", "调整后预算数"]
 LEDGER_AMOUNTS = ["借方金额", "贷方金额"]
-_AMOUNT_RE = re.compile(r"^[+-]?(\d{1,3}(,\d{3})+|\d+)(\.\d+)?$")
+_AMOUNT_RE = re.compile(r"^[+-]?(\d{1,3}(,\d{3})+|\d+)(\.\d+)?$", re.ASCII)
 _CSV_NULL = "\x01NULL\x01"
 
 

@@ -60,23 +60,25 @@ class TableResult:
 
 def extract_step(settings: Settings, *, system: str, mode: str, run_id: str,
                  log: Log = stderr_log) -> list[TableResult]:
-    """Extract one source system into raw; returns one result per raw table."""
+    """Extract one source system into raw; returns one result per raw table (``<system>__<table>``)."""
     from extractors.run import extract_all
 
     log(f"extract {system} ({mode})")
+
+    def progress(sys_name: str, table: str, msg: str) -> None:
+        log(f"  {sys_name}.{table}: {msg}")
+
     report = extract_all(settings.warehouse_path, settings, mode=mode, run_id=run_id,
-                         systems=[system], progress=log)
+                         systems=[system], progress=progress)
     out: list[TableResult] = []
-    for t in report.tables:
+    for t in report.results:
         counts = {
-            "rows_read": t.rows_read, "rows_landed": t.rows_landed,
-            "rows_new_versions": getattr(t, "rows_new_versions", None),
+            "rows_read": t.rows_read, "rows_landed": t.rows_landed, "rows_new_versions": t.rows_new_versions,
             "rows_quarantined": t.rows_quarantined, "rows_deleted": t.rows_deleted,
             "duration_s": round(t.duration_s, 3),
         }
-        out.append(TableResult(table=t.table_name, status=t.status, message=t.message or "", counts=counts))
-    for failure in getattr(report, "system_errors", {}).get(system, []) if hasattr(report, "system_errors") else []:
-        out.append(TableResult(table=f"{system}__*", status="failed", message=str(failure)))
+        out.append(TableResult(table=f"{t.system}__{t.table}", status=t.status, message=t.message or "",
+                               counts=counts))
     return out
 
 
@@ -110,6 +112,17 @@ def publish_step(settings: Settings, *, run_id: str, log: Log = stderr_log) -> d
 
 
 # ----------------------------------------------------------------------------------------- run
+def export_settings_env(settings: Settings) -> None:
+    """Make the Dagster resources (which load the configuration themselves) see these settings."""
+    if settings.config_origin is not None:
+        os.environ["CAMPUS_DW_CONFIG"] = str(settings.config_origin)
+    else:
+        os.environ.pop("CAMPUS_DW_CONFIG", None)
+        os.environ["CAMPUS_DW_HOME"] = str(settings.home_dir)
+        if settings.demo is not None:
+            os.environ["CAMPUS_DW_DEMO_SCALE"] = settings.demo.scale
+
+
 @dataclass
 class RunOutcome:
     success: bool
@@ -118,6 +131,8 @@ class RunOutcome:
     duration_s: float
     failed_steps: list[str]
     message: str = ""
+    check_evaluations: int = 0
+    failed_checks: list[str] = field(default_factory=list)
 
 
 def job_name_for(mode: str, system: str | None) -> str:
@@ -133,6 +148,7 @@ def run_pipeline(settings: Settings, *, mode: str = "incremental", system: str |
                  log: Log = stderr_log) -> RunOutcome:
     """Run one pipeline job in process, holding the warehouse lock for the whole run."""
     prepare_dagster_home(settings)
+    export_settings_env(settings)
     from orchestration.locking import warehouse_lock
 
     t0 = time.monotonic()
@@ -161,5 +177,9 @@ def run_pipeline(settings: Settings, *, mode: str = "incremental", system: str |
                 err = getattr(ev.event_specific_data, "error", None)
                 if err is not None:
                     message += f"{ev.step_key}: {err.message.strip().splitlines()[0] if err.message else ''}\n"
+        checks = [ev for ev in result.all_events if ev.event_type_value == "ASSET_CHECK_EVALUATION"]
+        failed_checks = [f"{ev.event_specific_data.asset_key.to_user_string()}:{ev.event_specific_data.check_name}"
+                         for ev in checks if not ev.event_specific_data.passed]
         return RunOutcome(success=result.success, run_id=result.run_id, job=name,
-                          duration_s=time.monotonic() - t0, failed_steps=failed, message=message.strip())
+                          duration_s=time.monotonic() - t0, failed_steps=failed, message=message.strip(),
+                          check_evaluations=len(checks), failed_checks=failed_checks)

@@ -1,8 +1,27 @@
 {#- Text-to-type helpers for staging. Raw holds every source column as canonical text. -#}
 
-{#- A date in canonical 'YYYY-MM-DD' (MySQL zero dates are already NULL); impossible dates give NULL. -#}
+{#-
+    A date from text: 'YYYY-MM-DD' (optionally followed by a time) or 'YYYYMMDD'. Blank and the
+    zero date mean unknown (NULL); an impossible or unreadable date is NULL too (see date_text_is_invalid).
+-#}
 {% macro text_to_date(expr) -%}
-    try_cast(trim({{ expr }}) as date)
+    case
+        when regexp_full_match(trim({{ expr }}), '[0-9]{4}-[0-9]{2}-[0-9]{2}([ T].*)?')
+            then cast(try_strptime(substr(trim({{ expr }}), 1, 10), '%Y-%m-%d') as date)
+        when regexp_full_match(trim({{ expr }}), '[0-9]{8}')
+            then cast(try_strptime(trim({{ expr }}), '%Y%m%d') as date)
+    end
+{%- endmacro %}
+
+{#- TRUE when the text holds something that is not a readable date (not blank, not the zero date). -#}
+{% macro date_text_is_invalid(expr) -%}
+    coalesce(
+        nullif(trim({{ expr }}), '') is not null
+        and not starts_with(trim({{ expr }}), '0000-00-00')
+        and trim({{ expr }}) != '00000000'
+        and ({{ text_to_date(expr) }}) is null,
+        false
+    )
 {%- endmacro %}
 
 {#- A date that may be 'YYYYMMDD' or legacy 'YYYY-MM-DD' (xsjbsj.csrq). -#}
@@ -20,12 +39,23 @@
     cast(timezone('Asia/Shanghai', try_cast(trim({{ expr }}) as timestamptz)) as timestamp)
 {%- endmacro %}
 
+{#- The text of an amount with thousands separators (',' '，') removed, trimmed. -#}
+{% macro _amount_text(expr) -%}
+    trim(replace(replace({{ expr }}, ',', ''), '，', ''))
+{%- endmacro %}
+
 {#- An amount in yuan: thousands separators allowed, blank or NULL is 0, anything else unreadable is NULL. -#}
 {% macro text_to_amount(expr) -%}
     case
         when nullif(trim({{ expr }}), '') is null then cast(0 as decimal(18, 2))
-        else try_cast(replace(trim({{ expr }}), ',', '') as decimal(18, 2))
+        when regexp_full_match({{ _amount_text(expr) }}, '[+-]?[0-9]+(\.[0-9]+)?')
+            then try_cast({{ _amount_text(expr) }} as decimal(18, 2))
     end
+{%- endmacro %}
+
+{#- TRUE when an amount text is blank/NULL or readable (text_to_amount gives a value). -#}
+{% macro amount_text_is_valid(expr) -%}
+    (({{ text_to_amount(expr) }}) is not null)
 {%- endmacro %}
 
 {#- A code: trimmed, blank is NULL. -#}
@@ -33,9 +63,9 @@
     nullif(trim({{ expr }}), '')
 {%- endmacro %}
 
-{#- An ID number normalised: trimmed, upper-case (check digit 'x' -> 'X'), blank is NULL. -#}
+{#- An ID number normalised as stdnum's compact(): spaces and hyphens removed, trimmed, upper-case ('x' -> 'X'); blank is NULL. -#}
 {% macro normalise_id_number(expr) -%}
-    nullif(upper(trim({{ expr }})), '')
+    nullif(upper(trim(regexp_replace({{ expr }}, '[ -]', '', 'g'), e' \t\n\r')), '')
 {%- endmacro %}
 
 {#-

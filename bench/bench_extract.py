@@ -1,0 +1,162 @@
+"""Extraction benchmark: the grade table (cjxx) from PostgreSQL into raw.
+
+Measured in the same run:
+
+- the source's floor: ``psql -c "\\copy cjxx to '/dev/null' with (format binary)"``;
+- a full extraction (``extract_database(..., tables=['cjxx'], mode='full')``) into a fresh
+  warehouse, in a child process so that its peak memory (max RSS) is measured;
+- a second full run of the same data (nothing changes: full key/hash comparison);
+- an incremental run after 1% of the rows changed.
+
+Targets (issue 3): full <= 2.5x the floor; incremental <= 10% of the full run; peak RSS < 2 GB.
+
+Data: ``--source demo --scale large`` generates the demo college into a throwaway database with
+``demo_college.generate.generate_college`` (when that module exists); ``--source synthetic --rows N``
+fills cjxx with N plausible rows by ``generate_series`` on the server (fast, no generator needed).
+
+    uv run python bench/bench_extract.py --source synthetic --rows 5000000
+    uv run python bench/bench_extract.py --source demo --scale large
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+PG = {"host": "127.0.0.1", "port": 5432, "user": "postgres"}
+
+
+def psql(db: str, sql: str) -> str:
+    out = subprocess.run(["psql", "-h", PG["host"], "-p", str(PG["port"]), "-U", PG["user"], "-d", db,
+                          "-v", "ON_ERROR_STOP=1", "-qAt", "-c", sql], capture_output=True, text=True, check=True)
+    return out.stdout.strip()
+
+
+def make_synthetic(db: str, rows: int) -> None:
+    ddl = (ROOT / "demo_college" / "ddl" / "academic.sql").read_text(encoding="utf-8")
+    subprocess.run(["psql", "-h", PG["host"], "-U", PG["user"], "-d", db, "-v", "ON_ERROR_STOP=1", "-q"],
+                   input=ddl, text=True, check=True, capture_output=True)
+    psql(db, f"""insert into cjxx
+        select g, '20' || lpad(((g / 40) % 100000)::text, 8, '0'),
+               'JX' || lpad((g % 20000)::text, 10, '0'), 'K' || lpad((g % 1500)::text, 6, '0'),
+               (2018 + g % 8) || '-' || (2019 + g % 8) || '-' || (1 + g % 2),
+               case when g % 10 = 0 then '良好' when g % 97 = 0 then '缺考' else (40 + g % 61)::text end,
+               case when g % 7 = 0 then null else round(((g % 41) / 10.0)::numeric, 2) end,
+               '0' || (1 + g % 3), case when g % 500 = 0 then '1' else '0' end,
+               timestamp '2018-09-01' + (g % 250000000) * interval '1 second'
+        from generate_series(1, {rows}) g""")
+    psql(db, "vacuum analyze cjxx")
+
+
+def make_demo(db: str, scale: str, out: Path) -> None:
+    from demo_college.generate import generate_college  # the demo college generator
+
+    url = f"postgresql://{PG['user']}@{PG['host']}:{PG['port']}/{db}"
+    generate_college(scale, out, target="postgres", url=url)
+    psql(db, "vacuum analyze cjxx")
+
+
+def floor_copy(db: str) -> float:
+    t0 = time.perf_counter()
+    subprocess.run(["psql", "-h", PG["host"], "-U", PG["user"], "-d", db, "-c",
+                    "\\copy cjxx to '/dev/null' with (format binary)"], check=True, capture_output=True)
+    return time.perf_counter() - t0
+
+
+CHILD = r"""
+import json, resource, sys, time
+sys.path.insert(0, {root!r})
+from extractors.duckdb_setup import connect
+from extractors.database import extract_database
+from orchestration.settings import ServerSource
+con = connect({wh!r})
+src = ServerSource(type="postgres", host={host!r}, port={port}, user={user!r}, database={db!r})
+t0 = time.perf_counter()
+[r] = extract_database(con, "academic", src, mode={mode!r}, run_id={run!r}, tables=["cjxx"])
+dt = time.perf_counter() - t0
+con.close()
+print(json.dumps({{"seconds": dt, "rows_read": r.rows_read, "new_versions": r.rows_new_versions,
+                  "status": r.status, "message": r.message,
+                  "max_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}}))
+"""
+
+
+def run_child(wh: Path, db: str, mode: str, run: str) -> dict:
+    code = CHILD.format(root=str(ROOT), wh=str(wh), host=PG["host"], port=PG["port"], user=PG["user"], db=db,
+                        mode=mode, run=run)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--source", choices=["synthetic", "demo"], default="synthetic")
+    ap.add_argument("--rows", type=int, default=5_000_000)
+    ap.add_argument("--scale", default="large")
+    ap.add_argument("--keep", action="store_true", help="keep the throwaway database")
+    ap.add_argument("--json", type=Path, help="write the figures as JSON here")
+    args = ap.parse_args(argv)
+
+    db = f"cdw_bench_{uuid.uuid4().hex[:8]}"
+    psql("postgres", f"create database {db}")
+    tmp = Path(tempfile.mkdtemp(prefix="cdw_bench_"))
+    try:
+        t0 = time.perf_counter()
+        if args.source == "synthetic":
+            make_synthetic(db, args.rows)
+        else:
+            make_demo(db, args.scale, tmp / "demo")
+        setup_s = time.perf_counter() - t0
+        n = int(psql(db, "select count(*) from cjxx"))
+        size = psql(db, "select pg_size_pretty(pg_total_relation_size('cjxx'))")
+        print(f"cjxx: {n} rows ({size}), set up in {setup_s:.1f}s", flush=True)
+
+        floors = [floor_copy(db) for _ in range(2)]
+        floor = min(floors)
+        print(f"floor  psql \\copy binary -> /dev/null: {floor:.2f}s (runs {', '.join(f'{f:.2f}' for f in floors)})",
+              flush=True)
+        wh = tmp / "warehouse.duckdb"
+        full = run_child(wh, db, "full", "b1")
+        print(f"full   extraction: {full['seconds']:.2f}s = {full['seconds'] / floor:.2f}x floor, "
+              f"peak RSS {full['max_rss_mb']:.0f} MB, {full['new_versions']} rows", flush=True)
+        again = run_child(wh, db, "full", "b2")
+        print(f"refull (nothing changed): {again['seconds']:.2f}s, {again['new_versions']} new versions, "
+              f"peak RSS {again['max_rss_mb']:.0f} MB", flush=True)
+        psql(db, "update cjxx set kscj = case when kscj = '60' then '61' else '60' end,"
+                 " gxsj = timestamp '2026-11-20 09:00:00' where cjid % 100 = 0")
+        changed = int(psql(db, "select count(*) from cjxx where gxsj = timestamp '2026-11-20 09:00:00'"))
+        inc = run_child(wh, db, "incremental", "b3")
+        print(f"incr   after {changed} rows ({changed / n:.1%}) changed: {inc['seconds']:.2f}s = "
+              f"{inc['seconds'] / full['seconds']:.1%} of full, {inc['rows_read']} read, "
+              f"{inc['new_versions']} new versions, peak RSS {inc['max_rss_mb']:.0f} MB", flush=True)
+        figures = {"rows": n, "table_size": size, "floor_s": floor, "full": full, "refull": again,
+                   "incremental": inc, "changed": changed, "ratio_full_floor": full["seconds"] / floor,
+                   "ratio_incr_full": inc["seconds"] / full["seconds"], "source": args.source,
+                   "cpus": len(__import__("os").sched_getaffinity(0)),
+                   "bench_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+        if args.json:
+            args.json.write_text(json.dumps(figures, indent=2))
+        ok = figures["ratio_full_floor"] <= 2.5 and figures["ratio_incr_full"] <= 0.10 and \
+            max(full["max_rss_mb"], again["max_rss_mb"], inc["max_rss_mb"]) < 2048
+        print("targets met" if ok else "TARGETS NOT MET")
+        return 0 if ok else 1
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+        if not args.keep:
+            subprocess.run(["psql", "-h", PG["host"], "-U", PG["user"], "-d", "postgres", "-q", "-c",
+                            f"drop database if exists {db} with (force)"], capture_output=True)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,429 @@
+"""Run the contracts' checks on the raw layer and persist the results (schema ``quality``).
+
+``run_checks(warehouse, run_id)`` reads the CURRENT version of each source key from raw
+(docs/architecture.md): for a ``changed_only`` run only the keys whose latest version the run
+``run_id`` landed (for finance: the files that run landed), else every current key. Per table:
+
+1. one DuckDB query over the checked rows builds a narrow Arrow table: the source key, the
+   columns GX checks natively, ``<col>__num`` for range checks and one boolean ``__ok__<rule>``
+   per computed rule (SQL from the contract; python-stdnum's GB 11643 check is a vectorised
+   DuckDB UDF over the distinct ID numbers) -- no per-row Python;
+2. Great Expectations validates the table's generated suite through its pandas datasource, fed the
+   DataFrame from Arrow (``.arrow()`` -> pandas, per the design notes; GX 1.x cannot validate
+   DuckDB through SQLAlchemy). GX's counts are the published counts (result format SUMMARY);
+3. the failing rows of each failed rule are taken by DuckDB from the same Arrow table with the
+   rule's SQL predicate, and their count is cross-checked against GX's (``CheckReport.mismatches``).
+
+Results go to ``quality.check_results`` (one row per run and rule) and ``quality.failing_rows``
+(personal fields kept: only the stewards' restricted snapshot carries this schema).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import duckdb
+import pyarrow as pa
+
+from data_contracts.gx_suites import build_suite, import_gx, num_column, ok_column
+from data_contracts.loader import (
+    Contract,
+    Rule,
+    load_contracts,
+    load_helper_views,
+    number_sql,
+    quote,
+    rules_by_table,
+)
+
+Progress = Callable[[str, str, str], None]
+
+QUALITY_DDL = [
+    "create schema if not exists quality",
+    """create table if not exists quality.check_results (
+        run_id varchar, checked_at timestamp, rule_id varchar, system varchar, table_name varchar,
+        column_name varchar, severity varchar, owner varchar, checked_rows bigint, failed_rows bigint,
+        failure_rate double, sample_keys json, status varchar)""",
+    """create table if not exists quality.failing_rows (
+        run_id varchar, rule_id varchar, system varchar, table_name varchar, source_key json,
+        column_name varchar, value varchar, reason varchar)""",
+]
+MAX_FAILING_ROWS_PER_RULE = 100_000
+SAMPLE_KEYS = 10
+
+
+@dataclass
+class RuleResult:
+    rule_id: str
+    system: str
+    table_name: str
+    column_name: str | None
+    severity: str
+    owner: str
+    checked_rows: int
+    failed_rows: int
+    sample_keys: list[dict[str, Any]] = field(default_factory=list)
+    status: str = "pass"          # pass | fail | error | skipped
+    message: str = ""
+
+    @property
+    def failure_rate(self) -> float | None:
+        return None if not self.checked_rows else self.failed_rows / self.checked_rows
+
+
+@dataclass
+class CheckReport:
+    run_id: str
+    checked_at: datetime
+    changed_only: bool
+    results: list[RuleResult] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)   # per table, seconds
+    seconds_sql: float = 0.0
+    seconds_gx: float = 0.0
+    seconds_total: float = 0.0
+    mismatches: list[str] = field(default_factory=list)       # GX vs SQL count disagreements
+
+    @property
+    def blocking_failed(self) -> bool:
+        return any(r.severity == "blocking" and r.status in ("fail", "error") for r in self.results)
+
+    @property
+    def failed(self) -> list[RuleResult]:
+        return [r for r in self.results if r.status == "fail"]
+
+    def summary(self) -> str:
+        by = {s: sum(1 for r in self.failed if r.severity == s) for s in ("blocking", "error", "warn")}
+        errs = sum(1 for r in self.results if r.status == "error")
+        return (f"quality {self.run_id}: {len(self.results)} rules, {len(self.failed)} failed "
+                f"(blocking {by['blocking']}, error {by['error']}, warn {by['warn']}), {errs} could not run; "
+                f"{self.seconds_total:.1f} s (SQL {self.seconds_sql:.1f} s, GX {self.seconds_gx:.1f} s)")
+
+
+def beijing_now() -> datetime:
+    return datetime.now(ZoneInfo("Asia/Shanghai")).replace(tzinfo=None)
+
+
+# ---------------------------------------------------------------------------------------------
+# SQL helpers registered on the connection
+
+_RIC_CACHE: dict[str, bool] = {}
+
+
+def _ric_valid_arrow(values: pa.Array) -> pa.Array:
+    """Vectorised GB 11643 check: python-stdnum once per DISTINCT value (memoised for the run;
+    stdnum costs ~50 us per number, and several rules ask about the same numbers)."""
+    from stdnum.cn import ric
+
+    py = values.to_pylist()
+    for v in set(py):
+        if v is not None and v not in _RIC_CACHE:
+            _RIC_CACHE[v] = ric.is_valid(v)
+    return pa.array([None if v is None else _RIC_CACHE[v] for v in py], type=pa.bool_())
+
+
+MACROS = [
+    "create or replace temp macro cdw_num(x) as try_cast(nullif(trim(replace(x, ',', '')), '') as double)",
+    """create or replace temp macro cdw_date(x) as case
+         when regexp_full_match(x, '[0-9]{8}') then try_strptime(x, '%Y%m%d')::date
+         when regexp_full_match(x, '[0-9]{4}-[0-9]{2}-[0-9]{2}') then try_strptime(x, '%Y-%m-%d')::date end""",
+    "create or replace temp macro cdw_gender(x) as case x when '男' then '1' when '女' then '2' else x end",
+]
+
+
+def _register_helpers(con: duckdb.DuckDBPyConnection) -> None:
+    from duckdb.sqltypes import BOOLEAN, VARCHAR
+
+    with contextlib.suppress(duckdb.Error):  # not registered yet
+        con.remove_function("cdw_ric_valid")
+    con.create_function("cdw_ric_valid", _ric_valid_arrow, [VARCHAR], BOOLEAN, type="arrow",
+                        null_handling="special", side_effects=False)
+    for m in MACROS:
+        con.execute(m)
+
+
+def current_sql(c: Contract) -> str:
+    """SELECT of the current version of every source key of ``c`` in raw."""
+    if c.current == "by_key":
+        pk = ", ".join(quote(k) for k in c.primary_key)
+        return (f"select * exclude (_rk) from (select *, rank() over (partition by {pk} order by _loaded_at desc) as _rk "
+                f"from {c.raw_table}) where _rk = 1 and coalesce(_op, 'I') <> 'D'")
+    if c.current == "finance_file":
+        return (f"select * exclude (_mv) from (select *, max(_version) over (partition by _period) as _mv "
+                f"from {c.raw_table}) where _version = _mv")
+    return (f"select * exclude (_rk) from (select *, row_number() over (partition by bill_id order by "
+            f"try_cast(updated_at as timestamptz) desc nulls last, _loaded_at desc) as _rk from {c.raw_table}) where _rk = 1")
+
+
+def _checked_sql(c: Contract, run_id: str, changed_only: bool) -> str:
+    if not changed_only:
+        return f"select * from cur_{c.raw_name}"
+    rid = run_id.replace("'", "''")
+    if c.current == "finance_file":  # every file the run landed (files never change once exported)
+        return f"select * from {c.raw_table} where _run_id = '{rid}'"
+    return f"select * from cur_{c.raw_name} where _run_id = '{rid}'"
+
+
+def fail_predicate(rule: Rule) -> str:
+    """SQL over the check table (Arrow) that is TRUE on exactly the rows GX counts as unexpected."""
+    col = quote(rule.column) if rule.column else None
+    k = rule.kind
+    if k == "not_null":
+        return f"{col} is null"
+    if k == "in_set":
+        vals = ", ".join("'" + v.replace("'", "''") + "'" for v in rule.params["value_set"])
+        return f"{col} is not null and {col} not in ({vals})"
+    if k == "regex":
+        rx = rule.params["regex"].replace("'", "''")
+        return f"{col} is not null and not regexp_matches({col}, '{rx}')"
+    if k == "between":
+        n = quote(num_column(rule.column or ""))
+        parts = []
+        if rule.params["min_value"] is not None:
+            parts.append(f"{n} < {rule.params['min_value']}")
+        if rule.params["max_value"] is not None:
+            parts.append(f"{n} > {rule.params['max_value']}")
+        return f"{n} is not null and ({' or '.join(parts) or 'false'})"
+    if k == "unique":
+        return f"{col} is not null and count(*) over (partition by {col}) > 1"
+    if k == "compound_unique":
+        cols = ", ".join(quote(x) for x in rule.params["columns"])
+        return f"count(*) over (partition by {cols}) > 1"
+    return f"not {quote(ok_column(rule.id))}"
+
+
+def _key_columns(c: Contract) -> list[tuple[str, str]]:
+    """(json field name, raw column) of the source key."""
+    if c.current == "finance_file":
+        return [("file", "_file"), ("line_no", "_line_no")]
+    return [(k, k) for k in c.source_key]
+
+
+def _select_sql(c: Contract, rules: list[Rule], now_sql: str) -> str:
+    cols: list[str] = []
+    seen: set[str] = set()
+
+    def add(expr: str, name: str) -> None:
+        if name not in seen:
+            seen.add(name)
+            cols.append(f"{expr} as {quote(name)}")
+
+    for _, raw in _key_columns(c):
+        add(f"t.{quote(raw)}", raw)
+    for r in rules:
+        if r.kind in ("not_null", "unique", "in_set", "regex"):
+            add(f"t.{quote(r.column)}", r.column)
+        elif r.kind == "compound_unique":
+            for x in r.params["columns"]:
+                add(f"t.{quote(x)}", x)
+        elif r.kind == "between":
+            add(f"t.{quote(r.column)}", r.column)
+            add(number_sql(r.column).replace(quote(r.column), f"t.{quote(r.column)}"), num_column(r.column))
+        else:
+            if r.column:
+                add(f"t.{quote(r.column)}", r.column)
+            add(f"coalesce(({r.params['sql'].replace('{now}', now_sql)}), false)", ok_column(r.id))
+    return f"select {', '.join(cols)} from cdw_t as t"
+
+
+def _arrow(rel: duckdb.DuckDBPyRelation) -> pa.Table:
+    out = rel.arrow()
+    return out.read_all() if isinstance(out, pa.RecordBatchReader) else out
+
+
+# ---------------------------------------------------------------------------------------------
+
+def run_checks(warehouse_path_or_con: str | Path | duckdb.DuckDBPyConnection, run_id: str, *,
+               tables: Sequence[str] | None = None, changed_only: bool = True, progress: Progress | None = None,
+               now: datetime | None = None, max_failing_rows: int = MAX_FAILING_ROWS_PER_RULE) -> CheckReport:
+    """Validate raw against the contracts and persist the results; see the module docstring.
+
+    ``tables``: ``system.table`` names (default: every contract). ``now``: the clock for "not in the
+    future" rules (naive Beijing time); default each row's own ``_loaded_at`` (when it was read).
+    Returns a :class:`CheckReport`; ``report.blocking_failed`` says whether publishing must stop.
+    """
+    t_start = time.perf_counter()
+    own = not isinstance(warehouse_path_or_con, duckdb.DuckDBPyConnection)
+    con = duckdb.connect(str(warehouse_path_or_con)) if own else warehouse_path_or_con
+    report = CheckReport(run_id=run_id, checked_at=beijing_now(), changed_only=changed_only)
+    say = progress or (lambda *_: None)
+    try:
+        contracts = load_contracts()
+        by_table = rules_by_table()
+        chosen = list(tables) if tables else list(contracts)
+        unknown = [x for x in chosen if x not in contracts]
+        if unknown:
+            raise ValueError(f"unknown tables {unknown}; known: {sorted(contracts)}")
+        _RIC_CACHE.clear()
+        _register_helpers(con)
+        _ensure_quality(con)
+        for key in chosen:
+            con.execute("delete from quality.failing_rows where run_id = ? and system = ? and table_name = ?",
+                        [run_id, contracts[key].system, contracts[key].table])
+        existing = {r[0] for r in con.execute(
+            "select table_name from information_schema.tables where table_schema = 'raw'").fetchall()}
+        for c in contracts.values():
+            if c.raw_name in existing:
+                con.execute(f"create or replace temp view {quote('cur_' + c.raw_name)} as {current_sql(c)}")
+        for name, sql in load_helper_views().items():  # small: materialised once per run
+            try:
+                con.execute(f"create or replace temp table {quote(name)} as {sql}")
+            except duckdb.Error as exc:
+                say("quality", "*", f"helper view {name} unavailable: {exc}")
+        now_sql = f"timestamp '{now:%Y-%m-%d %H:%M:%S}'" if now else "t._loaded_at"
+        gx = import_gx()
+        ctx = gx.get_context(mode="ephemeral")
+        from great_expectations.data_context.types.base import ProgressBarsConfig
+
+        ctx.variables.progress_bars = ProgressBarsConfig(globally=False)
+        ds = ctx.data_sources.add_pandas("campus_dw_raw")
+        for key in chosen:
+            c = contracts[key]
+            rules = by_table.get(key, [])
+            t0 = time.perf_counter()
+            if c.raw_name not in existing:
+                report.results += [_result(r, 0, 0, "skipped", f"raw table {c.raw_table} missing") for r in rules]
+                continue
+            _check_table(con, ctx, ds, gx, c, rules, run_id, changed_only, now_sql, report, max_failing_rows, say)
+            report.timings[key] = time.perf_counter() - t0
+        _persist(con, report, contracts)
+        report.seconds_total = time.perf_counter() - t_start
+        return report
+    finally:
+        for tmp in ("cdw_t", *load_helper_views()):
+            with contextlib.suppress(duckdb.Error):
+                con.execute(f"drop table if exists {tmp}")
+        if own:
+            con.close()
+
+
+def _result(r: Rule, checked: int, failed: int, status: str, message: str = "",
+            sample: list | None = None) -> RuleResult:
+    return RuleResult(rule_id=r.id, system=r.system, table_name=r.table, column_name=r.column, severity=r.severity,
+                      owner=r.owner, checked_rows=checked, failed_rows=failed, sample_keys=sample or [],
+                      status=status, message=message)
+
+
+def _check_table(con, ctx, ds, gx, c: Contract, rules: list[Rule], run_id: str, changed_only: bool, now_sql: str,
+                 report: CheckReport, max_failing_rows: int, say: Progress) -> None:
+    key = c.key
+    t_sql = time.perf_counter()
+    con.execute(f"create or replace temp table cdw_t as {_checked_sql(c, run_id, changed_only)}")
+    n_rows = con.execute("select count(*) from cdw_t").fetchone()[0]
+    broken: dict[str, str] = {}
+    live = list(rules)
+    while True:
+        try:
+            tbl = _arrow(con.sql(_select_sql(c, live, now_sql)))
+            break
+        except duckdb.Error:
+            # isolate the rule(s) whose SQL cannot run, report them as 'error', keep the rest
+            for r in [r for r in live if r.kind == "expression"]:
+                try:
+                    con.execute(f"select bool_and({quote(ok_column(r.id))}) from ({_select_sql(c, [r], now_sql)})").fetchall()
+                except duckdb.Error as exc:
+                    broken[r.id] = str(exc).splitlines()[0]
+            if not broken or all(r.id not in broken for r in live):
+                raise
+            live = [r for r in live if r.id not in broken]
+    report.results += [_result(r, n_rows, 0, "error", broken[r.id]) for r in rules if r.id in broken]
+    report.seconds_sql += time.perf_counter() - t_sql
+    say(c.system, c.table, f"{n_rows} rows, {len(live)} rules")
+    if not live:
+        return
+    # --- Great Expectations, pandas datasource, DataFrame from Arrow
+    t_gx = time.perf_counter()
+    df = tbl.to_pandas()
+    asset = ds.add_dataframe_asset(name=key)
+    batch_def = asset.add_batch_definition_whole_dataframe(f"{key}:{run_id}")
+    suite = ctx.suites.add(build_suite(f"{key}", live))
+    vd = ctx.validation_definitions.add(gx.ValidationDefinition(name=f"{key}:{run_id}", data=batch_def, suite=suite))
+    res = vd.run(batch_parameters={"dataframe": df}, result_format="SUMMARY")
+    del df
+    counts: dict[str, tuple[int, int, str]] = {}
+    for er in res.results:
+        rid = er.expectation_config.meta["rule_id"]
+        if er.exception_info and er.exception_info.get("raised_exception"):
+            counts[rid] = (n_rows, 0, "error:" + str(er.exception_info.get("exception_message"))[:300])
+            continue
+        rr = er.result or {}
+        counts[rid] = (int(rr.get("element_count", n_rows) or 0), int(rr.get("unexpected_count", 0) or 0),
+                       "pass" if er.success else "fail")
+    report.seconds_gx += time.perf_counter() - t_gx
+    # --- failing rows (DuckDB over the same Arrow table)
+    t_sql = time.perf_counter()
+    con.register("cdw_chk", tbl)
+    try:
+        keys = _key_columns(c)
+        key_json = "to_json(struct_pack(" + ", ".join(f"{quote(j)} := {quote(raw)}" for j, raw in keys) + "))"
+        for r in live:
+            checked, failed, status = counts.get(r.id, (n_rows, 0, "error:no result from GX"))
+            if status.startswith("error:"):
+                report.results.append(_result(r, checked, failed, "error", status[6:]))
+                continue
+            if failed == 0 and status == "pass":
+                report.results.append(_result(r, checked, 0, "pass"))
+                continue
+            val = f"cast({quote(r.column)} as varchar)" if r.column else "null"
+            pred = fail_predicate(r)
+            inner = (f"select {key_json} as source_key, {val} as value, ({pred}) as _f from cdw_chk")
+            rid = r.id.replace("'", "''")
+            reason = r.description.replace("'", "''")
+            colname = "null" if r.column is None else "'" + r.column.replace("'", "''") + "'"
+            sql_n = con.execute(f"select count(*) from ({inner}) where _f").fetchone()[0]
+            if sql_n != failed:
+                report.mismatches.append(f"{r.id}: GX counted {failed} failing rows, SQL {sql_n}")
+            con.execute(
+                f"insert into quality.failing_rows select '{run_id.replace(chr(39), chr(39) * 2)}', '{rid}', "
+                f"'{c.system}', '{c.table}', source_key, {colname}, value, '{reason}' "
+                f"from ({inner}) where _f limit {int(max_failing_rows)}")
+            sample = [json.loads(x[0]) for x in con.execute(
+                f"select source_key from ({inner}) where _f limit {SAMPLE_KEYS}").fetchall()]
+            report.results.append(_result(r, checked, failed, "fail" if failed else "pass", sample=sample))
+    finally:
+        con.unregister("cdw_chk")
+        report.seconds_sql += time.perf_counter() - t_sql
+
+
+def _ensure_quality(con: duckdb.DuckDBPyConnection) -> None:
+    for ddl in QUALITY_DDL:
+        con.execute(ddl)
+
+
+def _persist(con: duckdb.DuckDBPyConnection, report: CheckReport, contracts: dict[str, Contract]) -> None:
+    """Write quality.check_results for the run (failing rows were inserted while checking)."""
+    _ensure_quality(con)
+    ids = [r.rule_id for r in report.results]
+    rid = report.run_id
+    con.execute("delete from quality.check_results where run_id = ? and rule_id in (select unnest(?::varchar[]))",
+                [rid, ids])
+    rows = {
+        "run_id": [rid] * len(ids),
+        "checked_at": [report.checked_at] * len(ids),
+        "rule_id": ids,
+        "system": [r.system for r in report.results],
+        "table_name": [r.table_name for r in report.results],
+        "column_name": [r.column_name for r in report.results],
+        "severity": [r.severity for r in report.results],
+        "owner": [r.owner for r in report.results],
+        "checked_rows": [r.checked_rows for r in report.results],
+        "failed_rows": [r.failed_rows for r in report.results],
+        "failure_rate": [r.failure_rate for r in report.results],
+        "sample_keys": [json.dumps(r.sample_keys, ensure_ascii=False) for r in report.results],
+        "status": [r.status for r in report.results],
+    }
+    tbl = pa.table(rows)
+    con.register("cdw_results", tbl)
+    try:
+        con.execute("insert into quality.check_results select run_id, checked_at, rule_id, system, table_name, "
+                    "column_name, severity, owner, checked_rows, failed_rows, failure_rate, sample_keys::json, status "
+                    "from cdw_results")
+    finally:
+        con.unregister("cdw_results")

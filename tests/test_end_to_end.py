@@ -1,0 +1,135 @@
+"""The whole path on the small demo college: sources → raw → dbt → checks → publish → kpis.
+
+The indicator values are checked against an independent plain-Python computation from the
+demo college's own source files (tests/reference), never against the warehouse's SQL.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import duckdb
+import pytest
+
+from orchestration.cli import main as cli_main
+from tests.reference.kpi_reference import available_years, compute_kpis
+
+pytestmark = pytest.mark.slow
+
+
+def _kpis_json(cfg, year, capsys, fiscal_year=None):
+    args = ["--config", str(cfg), "kpis", "--year", str(year), "--format", "json"]
+    if fiscal_year is not None:
+        args += ["--fiscal-year", str(fiscal_year)]
+    capsys.readouterr()
+    assert cli_main(args) == 0
+    return json.loads(capsys.readouterr().out)
+
+
+def _plain(doc):
+    return {k: (None if v is None else float(v)) for k, v in doc["kpis"].items()}
+
+
+def test_full_run_succeeds_with_checks(small_pipeline):
+    _cfg, outcome = small_pipeline
+    assert outcome.success, outcome.message
+    assert outcome.job == "full_refresh"
+    assert outcome.check_evaluations > 50, "dbt tests should surface as Dagster asset checks"
+    assert outcome.failed_checks == [] or all("freshness" in c for c in outcome.failed_checks)
+
+
+def test_kpis_equal_independent_computation_every_year(small_pipeline, small_college, capsys):
+    cfg, outcome = small_pipeline
+    assert outcome.success
+    years = available_years(small_college)
+    assert len(years) >= 3
+    for year in years:
+        ours = _kpis_json(cfg, year, capsys)
+        ref = compute_kpis(small_college, year)
+        assert ours["academic_year"] == ref["academic_year"] and ours["census_date"] == ref["census_date"]
+        assert ours["fiscal_year"] == ref["fiscal_year"]
+        assert list(ours["kpis"]) == list(ref["kpis"])
+        assert _plain(ours) == _plain(ref), f"year {year}"
+    # a fiscal year other than the academic year
+    y = years[-1]
+    assert _plain(_kpis_json(cfg, y, capsys, fiscal_year=y - 1)) == _plain(compute_kpis(small_college, y, y - 1))
+
+
+def test_lineage_runs_from_source_tables_to_indicators():
+    from orchestration.definitions import defs
+
+    graph = defs().resolve_asset_graph()
+    import dagster as dg
+
+    target = dg.AssetKey(["marts", "fct_kpi_values"])
+    upstream = graph.get(target).parent_keys
+    seen, stack = set(), list(upstream)
+    while stack:
+        k = stack.pop()
+        if k in seen:
+            continue
+        seen.add(k)
+        stack.extend(graph.get(k).parent_keys)
+    for raw in ("academic__xsjbsj", "academic__xjyd", "academic__cjxx", "hr__jzgjbxx", "hr__zcbd",
+                "finance__ledger", "finance__budget", "payment__bills"):
+        assert dg.AssetKey(["raw", raw]) in seen, raw
+    assert dg.AssetKey(["serving", "snapshot"]) in graph.get(target).child_keys
+
+
+def test_serving_snapshot_has_no_personal_data(small_pipeline, small_college):
+    from orchestration.publish import current_snapshot
+    from orchestration.settings import load_settings
+
+    cfg, _ = small_pipeline
+    info = current_snapshot(load_settings(cfg))
+    assert info is not None
+    from extractors.duckdb_setup import connect
+
+    src = connect()
+    src.execute(f"attach '{small_college / 'academic.sqlite'}' as a (type sqlite, read_only)")
+    names = {r[0] for r in src.execute("select xm from a.xsjbsj where length(xm) >= 3 limit 300").fetchall()}
+    ids = {r[0] for r in src.execute("select sfzjh from a.xsjbsj where sfzjh is not null limit 300").fetchall()}
+    phones = {r[0] for r in src.execute("select sjhm from a.xsjbsj where sjhm is not null limit 300").fetchall()}
+    assert names and ids and phones
+    con = duckdb.connect(str(info.path), read_only=True)
+    cols = con.execute("select table_schema, table_name, column_name from information_schema.columns "
+                       "where data_type = 'VARCHAR'").fetchall()
+    assert {s for s, _t, _c in cols} <= {"marts", "meta"}
+    for schema, table, column in cols:
+        values = {r[0] for r in con.execute(f'select distinct "{column}" from {schema}."{table}"').fetchall()}
+        assert not values & names, f"{schema}.{table}.{column} holds student names"
+        assert not values & ids, f"{schema}.{table}.{column} holds ID numbers"
+        assert not values & phones, f"{schema}.{table}.{column} holds phone numbers"
+
+
+def test_incremental_rerun_changes_nothing(small_pipeline, capsys):
+    from orchestration.pipeline import run_pipeline
+    from orchestration.settings import load_settings
+
+    cfg, first = small_pipeline
+    settings = load_settings(cfg)
+    con = duckdb.connect(str(settings.warehouse_path), read_only=True)
+    before = con.execute("select count(*) from raw.academic__cjxx").fetchone()[0]
+    kpis_before = _kpis_json(cfg, 2024, capsys)
+    con.close()
+    outcome = run_pipeline(settings, mode="incremental", log=lambda _m: None)
+    assert outcome.success, outcome.message
+    con = duckdb.connect(str(settings.warehouse_path), read_only=True)
+    assert con.execute("select count(*) from raw.academic__cjxx").fetchone()[0] == before
+    con.close()
+    assert _kpis_json(cfg, 2024, capsys) == kpis_before
+
+
+def test_second_run_while_one_writes_is_refused(small_pipeline, tmp_path):
+    from orchestration.locking import warehouse_lock
+    from orchestration.settings import load_settings
+
+    cfg, _ = small_pipeline
+    settings = load_settings(cfg)
+    with warehouse_lock(settings):
+        proc = subprocess.run([sys.executable, "-m", "orchestration.cli", "--config", str(cfg), "run"],
+                              capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2
+    assert "another run is writing the warehouse" in proc.stderr
