@@ -120,20 +120,55 @@ def _default_academic_year(values, options: list[int]) -> int:
 # -- the shell ---------------------------------------------------------------------------------------
 
 
+# url_path → (module file, title key, icon); url_path values are stable (links, browser tests).
+PAGES: dict[str, tuple[str, str, str]] = {
+    "overview": ("overview.py", "page_overview", ":material/dashboard:"),
+    "students": ("students.py", "page_students", ":material/groups:"),
+    "faculty": ("faculty.py", "page_faculty", ":material/school:"),
+    "finance": ("finance.py", "page_finance", ":material/account_balance:"),
+}
+# Pages that read per-unit aggregates and so offer the sidebar's unit filter.
+UNIT_PAGES = frozenset({"students", "faculty", "finance"})
+
+
 def _pages(lang: str) -> list[st.Page]:
-    # Only pages that exist are registered; url_path values are stable (links, browser tests).
     return [
         st.Page(
-            str(PAGES_DIR / "overview.py"),
-            title=t("page_overview", lang),
-            icon=":material/dashboard:",
-            url_path="overview",
-            default=True,
-        ),
+            str(PAGES_DIR / module),
+            title=t(title, lang),
+            icon=icon,
+            url_path=path,
+            default=path == "overview",
+        )
+        for path, (module, title, icon) in PAGES.items()
+        if (PAGES_DIR / module).exists()
     ]
 
 
+def _unit_selector(snapshot: queries.SnapshotInfo, reader, lang: str) -> tuple[str | None, str | None]:
+    """The sidebar's unit filter (``?unit=``), from dim_org_unit; ("", all units) by default."""
+    units = queries.org_units(snapshot.key, reader)
+    if units.empty:
+        return None, None
+    names = {str(c): str(n) for c, n in zip(units["unit_code"], units["unit_name"], strict=True)}
+    options = ["", *sorted(names, key=lambda c: (names[c], c))]
+    if st.session_state.get("unit") not in options:
+        raw = st.query_params.get("unit") or ""
+        st.session_state["unit"] = raw if raw in options else ""
+    value = st.selectbox(
+        t("unit_label", lang),
+        options,
+        key="unit",
+        format_func=lambda c: names.get(c, c) if c else t("all_units", lang),
+        help=t("unit_help", lang),
+    )
+    _sync_query_param("unit", value, "")
+    return (value, names[value]) if value else (None, None)
+
+
 def _shell(lang: str) -> None:
+    if "unit" in st.session_state:  # keep the unit filter while a page without it is shown
+        st.session_state["unit"] = st.session_state["unit"]
     page = st.navigation(_pages(lang))
     with st.sidebar:
         st.segmented_control(
@@ -189,8 +224,11 @@ def _shell(lang: str) -> None:
             )
         else:
             fy = ay
+        unit_code = unit_name = None
+        if page.url_path in UNIT_PAGES:
+            unit_code, unit_name = _unit_selector(snapshot, reader, lang)
     try:
-        with page_context(PageContext(lang, settings, reader, snapshot, ay, fy)):
+        with page_context(PageContext(lang, settings, reader, snapshot, ay, fy, unit_code, unit_name)):
             page.run()
     except Exception as exc:  # st.stop/st.rerun are BaseException and pass through
         show_error(exc, lang, f"page {page.url_path or 'overview'}")

@@ -188,3 +188,117 @@ def ratio_bars_spec(df: pd.DataFrame, title: str, lang: str) -> dict:
 def show(spec: dict, title: str) -> None:
     """Render a cached spec full-width, with the title as the chart's accessible text."""
     st.vega_lite_chart(spec, width="stretch", alt=title)
+
+
+# -- the domain pages' charts (Students, Faculty, Finance) ----------------------------------------------
+
+SELECTION = "pick"  # the point-selection parameter of drill-down bar charts
+
+
+def hbar(
+    df: pd.DataFrame,
+    title: str,
+    value_title: str,
+    *,
+    fmt: str = ",d",
+    share: bool = False,
+    select_field: str | None = None,
+    rules: tuple[tuple[str, float, str], ...] = (),
+) -> alt.TopLevelMixin:
+    """Horizontal bars: ``name`` (category, long Chinese names on the vertical axis), ``plot``
+    (number), ``label`` (text on the bar).  ``select_field`` adds a click selection on that column
+    (drill-down); ``rules`` draws vertical reference lines (label, x, colour)."""
+    height = max(90, 26 * len(df))
+    x_scale = alt.Scale(domain=[0, max(1.0, float(df["plot"].max() or 0))]) if share else alt.Undefined
+    tooltip = [alt.Tooltip("name:N", title=None), alt.Tooltip("label:N", title=value_title)]
+    base = alt.Chart(df, title=alt.TitleParams(title, limit=640)).encode(
+        y=alt.Y("name:N", sort=None, title=None, axis=alt.Axis(labelLimit=360, labelFontSize=FONT_SIZE)),
+        x=alt.X("plot:Q", title=value_title, axis=alt.Axis(format=fmt), scale=x_scale),
+        tooltip=tooltip,
+    )
+    bars = base.mark_bar(color=INK, height=max(8, min(18, height // max(len(df), 1) - 6)), cursor="pointer")
+    if select_field is not None:
+        pick = alt.selection_point(name=SELECTION, fields=[select_field], on="click", clear="dblclick")
+        bars = bars.add_params(pick).encode(
+            opacity=alt.condition(pick, alt.value(1.0), alt.value(0.45))
+        )
+    labels = base.mark_text(align="left", dx=4, fontSize=FONT_SIZE - 1, color="#1a202c").encode(text="label:N")
+    layers: list[alt.Chart] = [bars, labels]
+    if rules:
+        rdf = pd.DataFrame([{"line": n, "x": x, "colour": c} for n, x, c in rules])
+        layers.append(
+            alt.Chart(rdf)
+            .mark_rule(strokeWidth=2, strokeDash=[6, 3])
+            .encode(
+                x="x:Q",
+                color=alt.Color(
+                    "line:N",
+                    scale=alt.Scale(domain=list(rdf["line"]), range=list(rdf["colour"])),
+                    title=None,
+                ),
+            )
+        )
+    return _finish(alt.layer(*layers).properties(height=height))
+
+
+@st.cache_data(show_spinner=False, max_entries=512)
+def hbar_spec(
+    df: pd.DataFrame,
+    title: str,
+    value_title: str,
+    fmt: str = ",d",
+    share: bool = False,
+    select_field: str | None = None,
+    rules: tuple[tuple[str, float, str], ...] = (),
+) -> dict:
+    return hbar(
+        df, title, value_title, fmt=fmt, share=share, select_field=select_field, rules=rules
+    ).to_dict()
+
+
+def series_lines(df: pd.DataFrame, title: str, x_title: str, y_title: str, *, fmt: str = ",.0f") -> alt.TopLevelMixin:
+    """Lines with points, one per ``series``: ``x`` (ordinal), ``plot``, ``label``, ``series``."""
+    domain = list(dict.fromkeys(df["series"]))
+    palette = [INK, PASS_COLOUR, LIMIT_COLOUR, "#2f855a", "#6b46c1"][: len(domain)]
+    base = alt.Chart(df, title=alt.TitleParams(title, limit=640)).encode(
+        x=alt.X("x:O", title=x_title, axis=alt.Axis(labelAngle=0)),
+        y=alt.Y("plot:Q", title=y_title, axis=alt.Axis(format=fmt)),
+        color=alt.Color("series:N", scale=alt.Scale(domain=domain, range=palette), title=None),
+        strokeDash=alt.StrokeDash(
+            "series:N", scale=alt.Scale(domain=domain, range=[[1, 0], [6, 4], [2, 2], [8, 2], [1, 3]][: len(domain)]),
+            legend=None,
+        ),
+        tooltip=[
+            alt.Tooltip("series:N", title=None),
+            alt.Tooltip("x:O", title=x_title),
+            alt.Tooltip("label:N", title=y_title),
+        ],
+    )
+    chart = alt.layer(base.mark_line(strokeWidth=2.5), base.mark_point(filled=True, size=40))
+    return _finish(chart.properties(height=260))
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def series_lines_spec(df: pd.DataFrame, title: str, x_title: str, y_title: str, fmt: str = ",.0f") -> dict:
+    return series_lines(df, title, x_title, y_title, fmt=fmt).to_dict()
+
+
+def grouped_bars(df: pd.DataFrame, title: str, x_title: str, y_title: str) -> alt.TopLevelMixin:
+    """Vertical bars side by side per ``x`` for each ``series`` (e.g. joiners and leavers per year)."""
+    domain = list(dict.fromkeys(df["series"]))
+    palette = [INK, PASS_COLOUR, LIMIT_COLOUR, "#2f855a"][: len(domain)]
+    base = alt.Chart(df, title=alt.TitleParams(title, limit=640)).encode(
+        x=alt.X("x:O", title=x_title, axis=alt.Axis(labelAngle=0)),
+        xOffset=alt.XOffset("series:N", sort=domain),
+        y=alt.Y("plot:Q", title=y_title, axis=alt.Axis(format=",d")),
+        color=alt.Color("series:N", scale=alt.Scale(domain=domain, range=palette), title=None),
+        tooltip=[alt.Tooltip("series:N", title=None), alt.Tooltip("x:O"), alt.Tooltip("label:N", title=y_title)],
+    )
+    bars = base.mark_bar()
+    labels = base.mark_text(dy=-6, fontSize=FONT_SIZE - 2, color="#1a202c").encode(text="label:N")
+    return _finish(alt.layer(bars, labels).properties(height=260))
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def grouped_bars_spec(df: pd.DataFrame, title: str, x_title: str, y_title: str) -> dict:
+    return grouped_bars(df, title, x_title, y_title).to_dict()

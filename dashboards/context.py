@@ -26,6 +26,8 @@ class PageContext:
     snapshot: SnapshotInfo
     academic_year: int
     fiscal_year: int
+    unit_code: str | None = None  # the sidebar's unit filter (None: the whole college)
+    unit_name: str | None = None
 
 
 @contextmanager

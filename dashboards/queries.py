@@ -146,3 +146,69 @@ def running_conditions(snapshot_key: str, _reader: Any) -> pd.DataFrame | None:
     ]
     select += [c for c in ("value", "meets_pass", "meets_limit") if c in columns]
     return _query(_reader, f"select {', '.join(select)} from marts.fct_running_conditions")
+
+
+# -- the published aggregates (docs/marts-for-dashboards.md) -------------------------------------------
+
+# Aggregate → the column that holds its year (None: the whole table is small and read at once).
+AGGREGATES: dict[str, str | None] = {
+    "agg_student_census": "academic_year",
+    "agg_student_flows": "academic_year",
+    "agg_pass_rates": "academic_year",
+    "agg_academic_risk": "academic_year",
+    "agg_graduates": "academic_year",
+    "agg_faculty_census": "academic_year",
+    "agg_external_teachers": "academic_year",
+    "agg_unit_student_teacher_ratio": "academic_year",
+    "agg_staff_flows": None,
+    "agg_budget_execution": "fiscal_year",
+    "agg_tuition": "academic_year",
+    "dim_org_unit": None,
+    "dim_major": None,
+    "dim_course": None,
+}
+
+
+def has_table(snapshot_key: str, reader: Any, table: str) -> bool:
+    return bool(table_columns(snapshot_key, reader).get(f"marts.{table}"))
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def aggregate(snapshot_key: str, _reader: Any, table: str, year: int | None = None) -> pd.DataFrame | None:
+    """Rows of a published aggregate (only the names in :data:`AGGREGATES`), for one year when the
+    table has a year column and ``year`` is given; None when the snapshot has no such table."""
+    if table not in AGGREGATES:
+        raise ValueError(f"{table} is not a published aggregate the dashboards read")
+    columns = table_columns(snapshot_key, _reader).get(f"marts.{table}")
+    if not columns:
+        return None
+    year_col = AGGREGATES[table]
+    if year is not None and year_col in columns:
+        return _query(_reader, f"select * from marts.{table} where {year_col} = ?", [int(year)])
+    return _query(_reader, f"select * from marts.{table}")
+
+
+@st.cache_data(show_spinner=False, max_entries=_MAX_ENTRIES)
+def aggregate_years(snapshot_key: str, _reader: Any, table: str) -> list[int]:
+    """The years an aggregate holds, newest first (empty when the table is missing)."""
+    columns = table_columns(snapshot_key, _reader).get(f"marts.{table}") or []
+    year_col = AGGREGATES.get(table)
+    if year_col is None or year_col not in columns:
+        return []
+    df = _query(_reader, f"select distinct cast({year_col} as integer) as y from marts.{table} where {year_col} is not null")
+    return sorted((int(y) for y in df["y"]), reverse=True)
+
+
+@st.cache_data(show_spinner=False, max_entries=_MAX_ENTRIES)
+def org_units(snapshot_key: str, _reader: Any) -> pd.DataFrame:
+    """unit_code, unit_name, is_teaching of ``marts.dim_org_unit`` (empty when it is missing)."""
+    columns = table_columns(snapshot_key, _reader).get("marts.dim_org_unit") or []
+    if "unit_code" not in columns:
+        return pd.DataFrame({"unit_code": [], "unit_name": [], "is_teaching": []})
+    name = "unit_name" if "unit_name" in columns else "unit_code"
+    teaching = "is_teaching" if "is_teaching" in columns else "true"
+    return _query(
+        _reader,
+        f"select distinct unit_code, {name} as unit_name, {teaching} as is_teaching "
+        "from marts.dim_org_unit where unit_code is not null order by unit_code",
+    )

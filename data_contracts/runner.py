@@ -299,7 +299,7 @@ def run_checks(warehouse_path_or_con: str | Path | duckdb.DuckDBPyConnection, ru
     finally:
         for tmp in ("cdw_t", *load_helper_views()):
             with contextlib.suppress(duckdb.Error):
-                con.execute(f"drop table if exists {tmp}")
+                con.execute(f"drop table if exists temp.main.{quote(tmp)}")
         if own:
             con.close()
 

@@ -166,6 +166,22 @@ def cmd_kpis(args: argparse.Namespace) -> int:
     return cmd_kpis_print(_settings(args), args.year, args.fiscal_year, args.format)
 
 
+# ------------------------------------------------------------------------------------- quality
+def cmd_quality(args: argparse.Namespace) -> int:
+    from dashboards.snapshot import NoSnapshotError, SnapshotReader
+    from data_contracts.report import format_report, quality_report
+
+    settings = _settings(args)
+    try:
+        reader = SnapshotReader(settings, kind="quality")
+        con = reader.connection()
+    except NoSnapshotError as exc:
+        raise CliError(str(exc)) from None
+    entries = quality_report(con, run_id=args.run_id)
+    print(format_report(entries, fmt=args.format))
+    return 0
+
+
 # ----------------------------------------------------------------------------------------- sql
 def cmd_sql(args: argparse.Namespace) -> int:
     from orchestration.sandbox import run_sandboxed_sql
@@ -302,6 +318,11 @@ def build_parser() -> argparse.ArgumentParser:
     k.add_argument("--fiscal-year", type=int, help="fiscal year F (default: Y)")
     k.add_argument("--format", choices=["json", "table"], default="table")
     k.set_defaults(func=cmd_kpis)
+
+    q = sub.add_parser("quality", help="data-quality report of the latest run (one entry per rule)")
+    q.add_argument("--format", choices=["json", "table"], default="table")
+    q.add_argument("--run-id", help="a specific run (default: the latest checked run)")
+    q.set_defaults(func=cmd_quality)
 
     s = sub.add_parser("sql", help="read-only, sandboxed SQL on the published serving snapshot")
     s.add_argument("query", help="the SQL text, or - to read it from standard input")

@@ -3,6 +3,7 @@ and ``run_pipeline``: one run of a Dagster job, executed in process, under the w
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 import time
@@ -30,6 +31,20 @@ concurrency:
 
 def stderr_log(msg: str) -> None:
     print(f"[campus-dw {time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
+
+
+_PROGRESS: list[Log] = []
+
+
+def step_logger(context) -> Log:
+    """Log to the Dagster run (UI) and, inside ``campus-dw run``, as progress lines on stderr."""
+
+    def log(msg: str) -> None:
+        context.log.info(msg)
+        for sink in _PROGRESS:
+            sink(msg)
+
+    return log
 
 
 def prepare_dagster_home(settings: Settings) -> Path:
@@ -80,6 +95,27 @@ def extract_step(settings: Settings, *, system: str, mode: str, run_id: str,
         out.append(TableResult(table=f"{t.system}__{t.table}", status=t.status, message=t.message or "",
                                counts=counts))
     return out
+
+
+def quality_step(settings: Settings, *, run_id: str, raw_tables: list[str] | None = None,
+                 changed_only: bool = True, log: Log = stderr_log):
+    """Validate what this run landed against the data contracts; results go to schema ``quality``."""
+    from data_contracts.loader import load_contracts
+    from data_contracts.runner import run_checks
+
+    contracts = load_contracts()
+    wanted = None
+    if raw_tables is not None:
+        wanted = [key for key, c in contracts.items() if c.raw_name in set(raw_tables)]
+    log("data-contract checks (Great Expectations)")
+
+    def progress(system: str, table: str, msg: str) -> None:
+        log(f"  check {system}.{table}: {msg}")
+
+    report = run_checks(settings.warehouse_path, run_id, tables=wanted, changed_only=changed_only,
+                        progress=progress)
+    log(report.summary().splitlines()[0])
+    return report
 
 
 def dbt_build_step(settings: Settings, log: Log = stderr_log) -> None:
@@ -168,8 +204,16 @@ def run_pipeline(settings: Settings, *, mode: str = "incremental", system: str |
             run_config.update(extract_run_config(mode, ["finance"] if system == "finance" else
                                                  ["payment"] if system == "payment" else None))
         instance = dg.DagsterInstance.get()
-        log(f"run {name} (mode {mode})")
-        result = job.execute_in_process(run_config=run_config, instance=instance, raise_on_error=False)
+        log_dir = settings.home_dir / "logs"
+        log_dir.mkdir(parents=True, exist_ok=True)
+        log_file = log_dir / f"run-{time.strftime('%Y%m%dT%H%M%S')}-{name}.log"
+        log(f"run {name} (mode {mode}); detailed log: {log_file}")
+        _PROGRESS.append(log)
+        try:
+            with open(log_file, "w", encoding="utf-8") as fh, contextlib.redirect_stdout(fh):
+                result = job.execute_in_process(run_config=run_config, instance=instance, raise_on_error=False)
+        finally:
+            _PROGRESS.remove(log)
         failed = [ev.step_key for ev in result.all_events if ev.event_type_value == "STEP_FAILURE"]
         message = ""
         for ev in result.all_events:
@@ -179,7 +223,16 @@ def run_pipeline(settings: Settings, *, mode: str = "incremental", system: str |
                     message += f"{ev.step_key}: {err.message.strip().splitlines()[0] if err.message else ''}\n"
         checks = [ev for ev in result.all_events if ev.event_type_value == "ASSET_CHECK_EVALUATION"]
         failed_checks = [f"{ev.event_specific_data.asset_key.to_user_string()}:{ev.event_specific_data.check_name}"
+                         f" ({ev.event_specific_data.severity.value})"
                          for ev in checks if not ev.event_specific_data.passed]
-        return RunOutcome(success=result.success, run_id=result.run_id, job=name,
+        errors = [c for c in failed_checks if c.endswith("(ERROR)")]
+        published = any(ev.event_type_value == "ASSET_MATERIALIZATION"
+                        and ev.asset_key is not None and ev.asset_key.path == ["serving", "snapshot"]
+                        for ev in result.all_events)
+        success = result.success and published
+        if result.success and not published:
+            message = ("blocking checks failed, so nothing was published: "
+                       + ", ".join(errors or ["(see the Dagster run)"]) + "\n" + message)
+        return RunOutcome(success=success, run_id=result.run_id, job=name,
                           duration_s=time.monotonic() - t0, failed_steps=failed, message=message.strip(),
                           check_evaluations=len(checks), failed_checks=failed_checks)

@@ -55,7 +55,7 @@ def _build(system: str) -> dg.AssetsDefinition:
         settings = campus.load()
         selected = {k.path[-1] for k in context.selected_asset_keys}
         results = pipeline.extract_step(settings, system=system, mode=config.mode,
-                                        run_id=context.run.run_id, log=context.log.info)
+                                        run_id=context.run.run_id, log=pipeline.step_logger(context))
         failures = [f"{r.table}: {r.message}" for r in results if r.table.endswith("__*")]
         for res in results:
             if res.table not in selected:

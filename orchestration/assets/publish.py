@@ -21,7 +21,7 @@ def build_publish_asset(upstream: list[dg.AssetsDefinition]) -> dg.AssetsDefinit
         from orchestration import pipeline
 
         settings = campus.load()
-        info = pipeline.publish_step(settings, run_id=context.run.run_id, log=context.log.info)
+        info = pipeline.publish_step(settings, run_id=context.run.run_id, log=pipeline.step_logger(context))
         return dg.MaterializeResult(metadata=info)
 
     return serving_snapshot

@@ -43,8 +43,21 @@ def build_dbt_assets(manifest_path: str) -> dg.AssetsDefinition:
         apply_env(settings)
         import json
 
+        from orchestration.pipeline import step_logger
+
+        log = step_logger(context)
+        log("dbt build (models, tests, unit tests)")
         args = ["build", "--vars", json.dumps(dbt_vars(settings))]
-        yield from dbt.cli(args, context=context).stream()
+        built = checked = 0
+        for event in dbt.cli(args, context=context).stream():
+            if isinstance(event, dg.Output | dg.AssetMaterialization | dg.MaterializeResult):
+                built += 1
+                if built % 10 == 0:
+                    log(f"  dbt: {built} models built")
+            elif isinstance(event, dg.AssetCheckResult):
+                checked += 1
+            yield event
+        log(f"  dbt: {built} models built, {checked} tests reported as asset checks")
 
     return dbt_models
 

@@ -1,0 +1,58 @@
+"""Blocking data-contract failures stop the publish; warnings do not (issue: data standards).
+
+The gate is exercised through the real Dagster job on the small demo college; only the
+verdict of the contract runner is replaced, so that a blocking failure can be staged
+without corrupting a source (the extractors already quarantine empty or duplicate keys).
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from data_contracts.runner import CheckReport, RuleResult, beijing_now
+from orchestration import pipeline
+from orchestration.assets.quality import summarise
+from orchestration.publish import current_snapshot
+from orchestration.settings import load_settings
+
+pytestmark = pytest.mark.slow
+
+
+def _report(run_id: str, severity: str) -> CheckReport:
+    rep = CheckReport(run_id=run_id, checked_at=beijing_now(), changed_only=True)
+    rep.results.append(RuleResult(rule_id="academic.xsjbsj.test_rule", system="academic", table_name="xsjbsj",
+                                  column_name="xh", severity=severity, owner="academic_office",
+                                  checked_rows=10, failed_rows=1, status="fail"))
+    return rep
+
+
+def test_summarise_verdicts():
+    ok, sev, md = summarise(_report("r", "blocking").results, "academic__xsjbsj")
+    assert not ok and sev.value == "ERROR" and md["rules_failed_blocking"] == 1
+    ok, sev, md = summarise(_report("r", "warn").results, "academic__xsjbsj")
+    assert not ok and sev.value == "WARN" and md["rules_failed_warn"] == 1
+    ok, _sev, md = summarise(_report("r", "warn").results, "hr__zcbd")
+    assert ok and md["rules_checked"] == 0
+
+
+@pytest.mark.parametrize("severity,publishes", [("blocking", False), ("warn", True)])
+def test_blocking_failure_keeps_previous_snapshot(small_pipeline, monkeypatch, severity, publishes):
+    cfg, first = small_pipeline
+    assert first.success
+    settings = load_settings(cfg)
+    before = current_snapshot(settings)
+    assert before is not None
+
+    def fake_quality_step(settings, *, run_id, raw_tables=None, changed_only=True, log=None):
+        return _report(run_id, severity)
+
+    monkeypatch.setattr(pipeline, "quality_step", fake_quality_step)
+    outcome = pipeline.run_pipeline(settings, mode="incremental", log=lambda _m: None)
+    after = current_snapshot(settings)
+    if publishes:
+        assert outcome.success, outcome.message
+        assert after.name != before.name
+    else:
+        assert not outcome.success
+        assert after.name == before.name and after.checksum == before.checksum
+        assert any("data_contract" in c for c in outcome.failed_checks)
