@@ -28,14 +28,14 @@ final as (
         u.person_key,
         u.person_name,
         u.birth_date,
+        p.distinct_names,
+        p.distinct_birth_dates,
+        p.record_count,
         concat_ws(
             ',',
             case when p.distinct_names > 1 then 'name' end,
             case when p.distinct_birth_dates > 1 then 'birth_date' end
-        ) as conflict_on,
-        p.distinct_names,
-        p.distinct_birth_dates,
-        p.record_count
+        ) as conflict_on
     from unified as u
     inner join per_number as p
         on u.id_number = p.id_number

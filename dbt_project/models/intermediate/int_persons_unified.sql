@@ -48,6 +48,16 @@ final as (
         institution_code,
         source_system,
         source_key,
+        person_name,
+        name_normalised,
+        gender_code,
+        birth_date,
+        id_document_type_code,
+        id_number,
+        id_number_is_valid,
+        has_identity_conflict,
+        updated_at,
+        attribute_rank,
         case
             when id_number_is_valid and not has_identity_conflict
                 then md5(institution_code || 'id:' || id_number)
@@ -60,17 +70,7 @@ final as (
         end as resolution_method,
         case when id_number_is_valid and not has_identity_conflict then 'id:' || id_number else system_key end
             as person_natural_key,
-        person_name,
-        name_normalised,
-        gender_code,
-        birth_date,
-        id_document_type_code,
-        id_number,
-        id_number_is_valid,
-        has_identity_conflict,
-        coalesce(id_record_count, 1) as id_record_count,
-        updated_at,
-        attribute_rank
+        coalesce(id_record_count, 1) as id_record_count
     from resolved
 )
 

@@ -45,11 +45,11 @@ census_flows as (
         f.academic_year,
         f.student_id,
         f.flow_date,
+        lu.unit_code_before,
         case f.flow_type
             when 'leaver' then l.first_leaving_code
             else f.flow_type
-        end as flow_code,
-        lu.unit_code_before
+        end as flow_code
     from flows as f
     left join leaving as l
         on f.flow_type = 'leaver' and f.student_id = l.student_id
@@ -66,8 +66,8 @@ other_changes as (
         cy.academic_year,
         c.student_id,
         c.change_date as flow_date,
-        c.change_type_code as flow_code,
-        c.unit_code_before
+        c.unit_code_before,
+        c.change_type_code as flow_code
     from census_years as cy
     inner join changes as c
         on c.change_date > cy.census_date and c.change_date <= cy.next_census_date

@@ -27,9 +27,10 @@ bounds as (
 days as (
     select cast(d.generate_series as date) as date_day
     from bounds as b
-    cross join generate_series(
-        cast(b.first_day as timestamp), cast(b.last_day as timestamp), interval 1 day
-    ) as d
+    cross join
+        generate_series(
+            cast(b.first_day as timestamp), cast(b.last_day as timestamp), interval 1 day
+        ) as d
     where b.first_day is not null
 ),
 

@@ -14,7 +14,7 @@ ranked as (
     from unified
     qualify row_number() over (
         partition by person_key
-        order by attribute_rank, updated_at desc nulls last, source_key
+        order by attribute_rank asc, updated_at desc nulls last, source_key asc
     ) = 1
 ),
 

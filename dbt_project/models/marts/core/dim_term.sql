@@ -14,12 +14,18 @@ years as (
     where regexp_full_match(term_code, '[0-9]{4}-[0-9]{4}-[12]')
 ),
 
+term_numbers as (
+    select 1 as term_no
+    union all
+    select 2 as term_no
+),
+
 terms as (
     select
         y.academic_year,
         t.term_no
     from years as y
-    cross join (select 1 as term_no union all select 2 as term_no) as t
+    cross join term_numbers as t
     where y.academic_year is not null
 ),
 

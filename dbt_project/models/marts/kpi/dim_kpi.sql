@@ -1,4 +1,4 @@
--- The indicator catalogue (kpis.md): one row per indicator id.
+-- The indicator catalogue (kpis.md): one row per (institution, indicator id).
 with
 
 catalogue as (
@@ -7,6 +7,7 @@ catalogue as (
 
 final as (
     select
+        cast('{{ var("institution_code") }}' as varchar) as institution_code,
         cast(kpi_id as varchar) as kpi_id,
         cast(sort_order as integer) as sort_order,
         cast(name_zh as varchar) as name_zh,

@@ -1,0 +1,17 @@
+-- Identity resolution: records sharing a valid citizen ID number without a conflict resolve to
+-- exactly one person_key, and records held apart by a conflict are listed in int_person_conflicts.
+select
+    u.id_number,
+    'several person keys' as problem
+from {{ ref('int_persons_unified') }} as u
+where u.resolution_method = 'id_number'
+group by u.id_number
+having count(distinct u.person_key) > 1
+union all
+select
+    u.id_number,
+    'conflict not listed' as problem
+from {{ ref('int_persons_unified') }} as u
+left join {{ ref('int_person_conflicts') }} as c
+    on u.source_system = c.source_system and u.source_key = c.source_key
+where u.resolution_method = 'system_key_conflict' and c.source_key is null
