@@ -208,21 +208,27 @@ def hbar(
     """Horizontal bars: ``name`` (category, long Chinese names on the vertical axis), ``plot``
     (number), ``label`` (text on the bar).  ``select_field`` adds a click selection on that column
     (drill-down); ``rules`` draws vertical reference lines (label, x, colour)."""
-    height = max(90, 26 * len(df))
+    # One band per category (Streamlit would otherwise fit title, axes and bands into one height).
+    height = alt.Step(30)
     x_scale = alt.Scale(domain=[0, max(1.0, float(df["plot"].max() or 0))]) if share else alt.Undefined
     tooltip = [alt.Tooltip("name:N", title=None), alt.Tooltip("label:N", title=value_title)]
     base = alt.Chart(df, title=alt.TitleParams(title, limit=640)).encode(
         y=alt.Y("name:N", sort=None, title=None, axis=alt.Axis(labelLimit=360, labelFontSize=FONT_SIZE)),
-        x=alt.X("plot:Q", title=value_title, axis=alt.Axis(format=fmt), scale=x_scale),
+        x=alt.X(
+            "plot:Q",
+            title=value_title,
+            axis=alt.Axis(format=fmt, tickMinStep=1 if fmt == ",d" else alt.Undefined),
+            scale=x_scale,
+        ),
         tooltip=tooltip,
     )
-    bars = base.mark_bar(color=INK, height=max(8, min(18, height // max(len(df), 1) - 6)), cursor="pointer")
+    bars = base.mark_bar(color=INK, height=18, cursor="pointer")
     if select_field is not None:
         pick = alt.selection_point(name=SELECTION, fields=[select_field], on="click", clear="dblclick")
-        bars = bars.add_params(pick).encode(
-            opacity=alt.condition(pick, alt.value(1.0), alt.value(0.45))
-        )
-    labels = base.mark_text(align="left", dx=4, fontSize=FONT_SIZE - 1, color="#1a202c").encode(text="label:N")
+        bars = bars.add_params(pick).encode(opacity=alt.condition(pick, alt.value(1.0), alt.value(0.45)))
+    labels = base.mark_text(align="left", dx=4, fontSize=FONT_SIZE - 1, color="#1a202c").encode(
+        text="label:N"
+    )
     layers: list[alt.Chart] = [bars, labels]
     if rules:
         rdf = pd.DataFrame([{"line": n, "x": x, "colour": c} for n, x, c in rules])
@@ -256,7 +262,9 @@ def hbar_spec(
     ).to_dict()
 
 
-def series_lines(df: pd.DataFrame, title: str, x_title: str, y_title: str, *, fmt: str = ",.0f") -> alt.TopLevelMixin:
+def series_lines(
+    df: pd.DataFrame, title: str, x_title: str, y_title: str, *, fmt: str = ",.0f"
+) -> alt.TopLevelMixin:
     """Lines with points, one per ``series``: ``x`` (ordinal), ``plot``, ``label``, ``series``."""
     domain = list(dict.fromkeys(df["series"]))
     palette = [INK, PASS_COLOUR, LIMIT_COLOUR, "#2f855a", "#6b46c1"][: len(domain)]
@@ -265,7 +273,8 @@ def series_lines(df: pd.DataFrame, title: str, x_title: str, y_title: str, *, fm
         y=alt.Y("plot:Q", title=y_title, axis=alt.Axis(format=fmt)),
         color=alt.Color("series:N", scale=alt.Scale(domain=domain, range=palette), title=None),
         strokeDash=alt.StrokeDash(
-            "series:N", scale=alt.Scale(domain=domain, range=[[1, 0], [6, 4], [2, 2], [8, 2], [1, 3]][: len(domain)]),
+            "series:N",
+            scale=alt.Scale(domain=domain, range=[[1, 0], [6, 4], [2, 2], [8, 2], [1, 3]][: len(domain)]),
             legend=None,
         ),
         tooltip=[
@@ -292,7 +301,11 @@ def grouped_bars(df: pd.DataFrame, title: str, x_title: str, y_title: str) -> al
         xOffset=alt.XOffset("series:N", sort=domain),
         y=alt.Y("plot:Q", title=y_title, axis=alt.Axis(format=",d")),
         color=alt.Color("series:N", scale=alt.Scale(domain=domain, range=palette), title=None),
-        tooltip=[alt.Tooltip("series:N", title=None), alt.Tooltip("x:O"), alt.Tooltip("label:N", title=y_title)],
+        tooltip=[
+            alt.Tooltip("series:N", title=None),
+            alt.Tooltip("x:O"),
+            alt.Tooltip("label:N", title=y_title),
+        ],
     )
     bars = base.mark_bar()
     labels = base.mark_text(dy=-6, fontSize=FONT_SIZE - 2, color="#1a202c").encode(text="label:N")

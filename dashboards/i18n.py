@@ -304,7 +304,10 @@ STRINGS: dict[str, dict[str, str]] = {
         "see its courses.",
     },
     "chart_pass_by_unit": {"zh": "首考通过率：按开课单位", "en": "Pass rate by teaching unit"},
-    "drill_courses": {"zh": "{unit}：各课程首考通过率（由低到高）", "en": "{unit}: courses by pass rate (lowest first)"},
+    "drill_courses": {
+        "zh": "{unit}：各课程首考通过率（由低到高）",
+        "en": "{unit}: courses by pass rate (lowest first)",
+    },
     "sec_risk": {"zh": "学业预警", "en": "Students at academic risk"},
     "sec_risk_note": {
         "zh": "一个学期内不及格学分超过规定上限的学生人数，按单位、学期统计。",
@@ -392,6 +395,7 @@ STRINGS: dict[str, dict[str, str]] = {
     "chart_exec_by_unit": {"zh": "预算执行率：按单位", "en": "Budget execution by unit"},
     "col_month": {"zh": "月份", "en": "Month"},
     "col_econ_class": {"zh": "经济分类", "en": "Economic class"},
+    "col_econ_code": {"zh": "经济分类编码", "en": "Economic class code"},
     "col_budget": {"zh": "预算（元）", "en": "Budget (yuan)"},
     "col_expenditure": {"zh": "支出（元）", "en": "Expenditure (yuan)"},
     "col_cumulative": {"zh": "累计支出（元）", "en": "Cumulative expenditure (yuan)"},

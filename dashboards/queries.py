@@ -195,7 +195,10 @@ def aggregate_years(snapshot_key: str, _reader: Any, table: str) -> list[int]:
     year_col = AGGREGATES.get(table)
     if year_col is None or year_col not in columns:
         return []
-    df = _query(_reader, f"select distinct cast({year_col} as integer) as y from marts.{table} where {year_col} is not null")
+    df = _query(
+        _reader,
+        f"select distinct cast({year_col} as integer) as y from marts.{table} where {year_col} is not null",
+    )
     return sorted((int(y) for y in df["y"]), reverse=True)
 
 

@@ -28,7 +28,9 @@ from dashboards.i18n import CODE_NAMES, kpi_name, t
 # -- data ----------------------------------------------------------------------------------------------
 
 
-def load(ctx: PageContext, table: str, year: int | None = None, *, by_unit: bool = True) -> pd.DataFrame | None:
+def load(
+    ctx: PageContext, table: str, year: int | None = None, *, by_unit: bool = True
+) -> pd.DataFrame | None:
     """A published aggregate for ``year`` (None: all years), limited to the sidebar's unit when the
     table has a ``unit_code`` and ``by_unit``; None when the snapshot lacks the table."""
     df = queries.aggregate(ctx.snapshot.key, ctx.reader, table, year)
@@ -60,7 +62,9 @@ def need_columns(ctx: PageContext, df: pd.DataFrame, table: str, columns: Iterab
 
 def num(series: pd.Series) -> pd.Series:
     """Numbers for arithmetic and charts (Decimal, Int64 and nulls alike) as float, null → 0."""
-    return pd.to_numeric(series.map(lambda v: None if to_decimal(v) is None else float(v)), errors="coerce").fillna(0.0)
+    return pd.to_numeric(
+        series.map(lambda v: None if to_decimal(v) is None else float(v)), errors="coerce"
+    ).fillna(0.0)
 
 
 def exact_sum(series: pd.Series) -> Decimal:
@@ -165,7 +169,9 @@ def kpi_metric(ctx: PageContext, key: str, kpi_id: str, value: Any, extra: Itera
     college); the raw value is in the help."""
     spec = BY_ID[kpi_id]
     parts = [t("help_raw", ctx.lang, raw=format_raw(value))] if to_decimal(value) is not None else []
-    metric(ctx, key, indicator_name(ctx, kpi_id), format_value(value, spec, ctx.lang), [*parts, *extra], kpi_id)
+    metric(
+        ctx, key, indicator_name(ctx, kpi_id), format_value(value, spec, ctx.lang), [*parts, *extra], kpi_id
+    )
 
 
 def metric_row(items: list[Callable[[], None]], per_row: int = 4) -> None:
@@ -211,7 +217,9 @@ def bar(
     if df.empty:
         st.caption(t("no_rows", ctx.lang))
         return
-    spec = charts.hbar_spec(df[["name", "plot", "label"]].reset_index(drop=True), title, value_title, fmt, share, None, rules)
+    spec = charts.hbar_spec(
+        df[["name", "plot", "label"]].reset_index(drop=True), title, value_title, fmt, share, None, rules
+    )
     charts.show(spec, title)
 
 
@@ -221,7 +229,12 @@ def _on_pick(chart_key: str, select_key: str, field: str) -> None:
     if not state:
         return
     picked = (state.get("selection") or {}).get(charts.SELECTION)
-    if isinstance(picked, list) and picked and isinstance(picked[0], dict) and picked[0].get(field) is not None:
+    if (
+        isinstance(picked, list)
+        and picked
+        and isinstance(picked[0], dict)
+        and picked[0].get(field) is not None
+    ):
         st.session_state[select_key] = str(picked[0][field])
     elif isinstance(picked, dict) and picked.get(field):
         value = picked[field]

@@ -86,7 +86,9 @@ def _census(ctx: PageContext, census: pd.DataFrame) -> None:
     if census.empty:
         st.info(t("no_rows", lang))
         return
-    tabs = st.tabs([t(k, lang) for k in ("tab_by_unit", "tab_by_major", "tab_by_level", "tab_by_mode", "tab_by_cohort")])
+    tabs = st.tabs(
+        [t(k, lang) for k in ("tab_by_unit", "tab_by_major", "tab_by_level", "tab_by_mode", "tab_by_cohort")]
+    )
     axis = t("axis_headcount", lang)
     with tabs[0]:
         g = _grouped(census, "unit_name", "unit_code")
@@ -95,17 +97,26 @@ def _census(ctx: PageContext, census: pd.DataFrame) -> None:
         if picked is not None:
             rows = census[census["unit_code"] == picked]
             majors = (
-                rows.groupby(["major_code", "major_name", "level", "study_mode"], dropna=False)[["headcount", "fte"]]
+                rows.groupby(["major_code", "major_name", "level", "study_mode"], dropna=False)[
+                    ["headcount", "fte"]
+                ]
                 .sum()
                 .reset_index()
                 .sort_values("headcount", ascending=False)
             )
-            st.markdown(f"**{t('drill_caption', lang, unit=rows['unit_name'].iloc[0] if len(rows) else picked)}**")
+            st.markdown(
+                f"**{t('drill_caption', lang, unit=rows['unit_name'].iloc[0] if len(rows) else picked)}**"
+            )
             v.table(ctx, v.frame(majors, CENSUS_COLUMNS, lang), "students_census_drill")
         v.table(ctx, v.frame(g, CENSUS_COLUMNS, lang), "students_census_by_unit")
     with tabs[1]:
         g = _grouped(census, "major_name", "major_code")
-        v.bar(ctx, _bars(g, "major_name", "major_code"), t("chart_headcount_by", lang, by=t("tab_by_major", lang)), axis)
+        v.bar(
+            ctx,
+            _bars(g, "major_name", "major_code"),
+            t("chart_headcount_by", lang, by=t("tab_by_major", lang)),
+            axis,
+        )
         v.table(ctx, v.frame(g, CENSUS_COLUMNS, lang), "students_census_by_major", height=300)
     for tab, col, key in ((tabs[2], "level", "tab_by_level"), (tabs[3], "study_mode", "tab_by_mode")):
         with tab:
@@ -117,7 +128,9 @@ def _census(ctx: PageContext, census: pd.DataFrame) -> None:
         g["cohort"] = g["cohort"].astype("string").fillna(t("code_none", lang))
         v.bar(ctx, _bars(g, "cohort"), t("chart_headcount_by", lang, by=t("tab_by_cohort", lang)), axis)
         v.table(ctx, v.frame(g, CENSUS_COLUMNS, lang), "students_census_by_cohort")
-    with st.expander(t("sec_census", lang) + " — " + t("col_major_name", lang) + " × " + t("col_cohort", lang)):
+    with st.expander(
+        t("sec_census", lang) + " — " + t("col_major_name", lang) + " × " + t("col_cohort", lang)
+    ):
         v.table(ctx, v.frame(census, CENSUS_COLUMNS, lang), "students_census", height=320)
 
 
@@ -142,11 +155,17 @@ def _flows(ctx: PageContext, flows: pd.DataFrame) -> None:
     g = df.groupby(["flow_code", "flow"], sort=False)["students"].sum().reset_index()
     order = {c: i for i, c in enumerate(["entrant", *[str(n) for n in range(11, 21)], "completion"])}
     g = g.sort_values("flow_code", key=lambda s: s.map(lambda c: order.get(c, 99)))
-    bars = pd.DataFrame({"name": g["flow"], "plot": g["students"].astype(float), "label": [f"{x:,}" for x in g["students"]]})
+    bars = pd.DataFrame(
+        {"name": g["flow"], "plot": g["students"].astype(float), "label": [f"{x:,}" for x in g["students"]]}
+    )
     v.bar(ctx, bars, t("chart_flows", lang), t("axis_headcount", lang))
-    pivot = df.pivot_table(index=["unit_code", "unit_name"], columns="flow", values="students", aggfunc="sum", fill_value=0)
+    pivot = df.pivot_table(
+        index=["unit_code", "unit_name"], columns="flow", values="students", aggfunc="sum", fill_value=0
+    )
     pivot = pivot[[c for c in g["flow"] if c in pivot.columns]].reset_index()
-    pivot = pivot.rename(columns={"unit_code": t("col_unit_code", lang), "unit_name": t("col_unit_name", lang)})
+    pivot = pivot.rename(
+        columns={"unit_code": t("col_unit_code", lang), "unit_name": t("col_unit_name", lang)}
+    )
     v.table(ctx, pivot, "students_flows_by_unit")
 
 
@@ -163,7 +182,9 @@ def _pass_rates(ctx: PageContext, rates: pd.DataFrame) -> None:
             "unit_name": v.names(rates, "unit_code", "unit_name", lang),
             "term": rates["term"].astype(str) if "term" in rates else "",
             "course_code": rates["course_code"].astype("string") if "course_code" in rates else "",
-            "course_name": v.names(rates, "course_code", "course_name", lang) if "course_code" in rates else "",
+            "course_name": v.names(rates, "course_code", "course_name", lang)
+            if "course_code" in rates
+            else "",
             "attempts": v.num(rates["attempts"]).astype(int),
             "passes": v.num(rates["passes"]).astype(int),
         }
@@ -182,7 +203,9 @@ def _pass_rates(ctx: PageContext, rates: pd.DataFrame) -> None:
             "label": [v.pct(r) for r in g["pass_rate"]],
         }
     )
-    picked = v.drill_bar(ctx, bars, "pass_unit", t("chart_pass_by_unit", lang), t("col_pass_rate", lang), fmt=".0%", share=True)
+    picked = v.drill_bar(
+        ctx, bars, "pass_unit", t("chart_pass_by_unit", lang), t("col_pass_rate", lang), fmt=".0%", share=True
+    )
     columns = {
         "unit_code": "col_unit_code",
         "unit_name": "col_unit_name",
@@ -195,7 +218,11 @@ def _pass_rates(ctx: PageContext, rates: pd.DataFrame) -> None:
     }
     if picked is not None:
         courses = df[df["unit_code"] == picked]
-        c = courses.groupby(["course_code", "course_name"], dropna=False)[["attempts", "passes"]].sum().reset_index()
+        c = (
+            courses.groupby(["course_code", "course_name"], dropna=False)[["attempts", "passes"]]
+            .sum()
+            .reset_index()
+        )
         c["pass_rate"] = [v.rate(p, a) for p, a in zip(c["passes"], c["attempts"], strict=True)]
         c = c.sort_values("pass_rate", na_position="last")
         name = courses["unit_name"].iloc[0] if len(courses) else picked
@@ -232,7 +259,10 @@ def _risk(ctx: PageContext, risk: pd.DataFrame) -> None:
         {
             "name": g["unit_name"].astype(str),
             "plot": g["at_risk"].astype(float),
-            "label": [f"{r:,}（{v.pct(s, 1)}）" if lang == "zh" else f"{r:,} ({v.pct(s, 1)})" for r, s in zip(g["at_risk"], g["share"], strict=True)],
+            "label": [
+                f"{r:,}（{v.pct(s, 1)}）" if lang == "zh" else f"{r:,} ({v.pct(s, 1)})"
+                for r, s in zip(g["at_risk"], g["share"], strict=True)
+            ],
         }
     )
     v.bar(ctx, bars, t("chart_risk", lang), t("axis_headcount", lang))
@@ -273,7 +303,9 @@ def _graduates(ctx: PageContext, grads: pd.DataFrame) -> None:
         {
             "unit_code": grads["unit_code"].astype("string"),
             "unit_name": v.names(grads, "unit_code", "unit_name", lang),
-            "level": v.names(grads, "level_code", "level_name", lang, "level") if "level_code" in grads else "",
+            "level": v.names(grads, "level_code", "level_name", lang, "level")
+            if "level_code" in grads
+            else "",
             **{m: v.num(grads[m]).astype(int) for m in measures},
         }
     )
@@ -282,8 +314,12 @@ def _graduates(ctx: PageContext, grads: pd.DataFrame) -> None:
         return
     g = df.groupby(["unit_code", "unit_name"], dropna=False)[measures].sum().reset_index()
     for frame_ in (df, g):
-        frame_["degree_rate"] = [v.rate(a, e) for a, e in zip(frame_["degrees_awarded"], frame_["degree_eligible"], strict=True)]
-        frame_["placed_rate"] = [v.rate(p, n) for p, n in zip(frame_["placed"], frame_["graduates"], strict=True)]
+        frame_["degree_rate"] = [
+            v.rate(a, e) for a, e in zip(frame_["degrees_awarded"], frame_["degree_eligible"], strict=True)
+        ]
+        frame_["placed_rate"] = [
+            v.rate(p, n) for p, n in zip(frame_["placed"], frame_["graduates"], strict=True)
+        ]
     g = g.sort_values("placed_rate", na_position="last")
     bars = pd.DataFrame(
         {
@@ -315,29 +351,43 @@ def _cards(ctx: PageContext, census, rates, risk, grads) -> None:
         a, p = v.num(rates["attempts"]).sum(), v.num(rates["passes"]).sum()
         value = None if not a else (Decimal(int(p)) / Decimal(int(a)))
         parts = [t("help_parts", ctx.lang, num=f"{int(p):,}", den=f"{int(a):,}")]
-        items.append(lambda: v.kpi_metric(ctx, "first_attempt_pass_rate", "first_attempt_pass_rate", value, parts))
+        items.append(
+            lambda: v.kpi_metric(ctx, "first_attempt_pass_rate", "first_attempt_pass_rate", value, parts)
+        )
     if risk is not None and {"students_at_risk", "students_assessed"}.issubset(risk.columns):
-        n, assessed = int(v.num(risk["students_at_risk"]).sum()), int(v.num(risk["students_assessed"]).sum())
+        at_risk = int(v.num(risk["students_at_risk"]).sum())
+        assessed = int(v.num(risk["students_assessed"]).sum())
         items.append(
             lambda: v.metric(
-                ctx, "students_at_risk", t("card_at_risk", ctx.lang), f"{n:,}",
+                ctx,
+                "students_at_risk",
+                t("card_at_risk", ctx.lang),
+                f"{at_risk:,}",
                 [t("card_at_risk_help", ctx.lang, assessed=f"{assessed:,}")],
             )
         )
-    if grads is not None and {"graduates", "degree_eligible", "degrees_awarded", "placed"}.issubset(grads.columns):
+    if grads is not None and {"graduates", "degree_eligible", "degrees_awarded", "placed"}.issubset(
+        grads.columns
+    ):
         n = int(v.num(grads["graduates"]).sum())
         e, d = int(v.num(grads["degree_eligible"]).sum()), int(v.num(grads["degrees_awarded"]).sum())
         placed = int(v.num(grads["placed"]).sum())
         items.append(lambda: v.kpi_metric(ctx, "graduates", "graduates", Decimal(n)))
         items.append(
             lambda: v.kpi_metric(
-                ctx, "degree_award_rate", "degree_award_rate", Decimal(d) / Decimal(e) if e else None,
+                ctx,
+                "degree_award_rate",
+                "degree_award_rate",
+                Decimal(d) / Decimal(e) if e else None,
                 [t("help_parts", ctx.lang, num=f"{d:,}", den=f"{e:,}")],
             )
         )
         items.append(
             lambda: v.kpi_metric(
-                ctx, "employment_rate", "employment_rate", Decimal(placed) / Decimal(n) if n else None,
+                ctx,
+                "employment_rate",
+                "employment_rate",
+                Decimal(placed) / Decimal(n) if n else None,
                 [t("help_parts", ctx.lang, num=f"{placed:,}", den=f"{n:,}")],
             )
         )
@@ -368,8 +418,15 @@ def render() -> None:
     grads = v.load(ctx, GRAD, y)
     _cards(ctx, census, rates, risk, grads)
     sections = (
-        ("sec_census", CENSUS, census, lambda df: v.need_columns(ctx, df, CENSUS, ["unit_code", "headcount"])
-         and _census(ctx, _census_frame(ctx, df))),
+        (
+            "sec_census",
+            CENSUS,
+            census,
+            lambda df: (
+                v.need_columns(ctx, df, CENSUS, ["unit_code", "headcount"])
+                and _census(ctx, _census_frame(ctx, df))
+            ),
+        ),
         ("sec_flows", FLOWS, flows, lambda df: _flows(ctx, df)),
         ("sec_pass", PASS, rates, lambda df: _pass_rates(ctx, df)),
         ("sec_risk", RISK, risk, lambda df: _risk(ctx, df)),

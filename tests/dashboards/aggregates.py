@@ -57,8 +57,22 @@ def census_rows(year: int, total: int) -> list[tuple]:
         fte = Decimal(n) * (Decimal("1") if mode == "1" else Decimal("0.3"))
         major_name = next(m[1] for m in MAJORS if m[0] == major)
         rows.append(
-            (INSTITUTION, year, unit, _unit_name(unit), major, major_name, level, LEVEL_NAMES[level], mode,
-             MODE_NAMES[mode], cohort, False, n, fte)
+            (
+                INSTITUTION,
+                year,
+                unit,
+                _unit_name(unit),
+                major,
+                major_name,
+                level,
+                LEVEL_NAMES[level],
+                mode,
+                MODE_NAMES[mode],
+                cohort,
+                False,
+                n,
+                fte,
+            )
         )
     return rows
 
@@ -143,7 +157,13 @@ def _write(con: duckdb.DuckDBPyConnection, kpis: dict, years: range) -> None:
         )
         flows = []
         for k, (unit, name, _) in enumerate(TEACHING):
-            for code, n in (("entrant", 300 + k), ("11", 5 + k), ("14", 3 + k), ("18", 1), ("completion", 250 + k)):
+            for code, n in (
+                ("entrant", 300 + k),
+                ("11", 5 + k),
+                ("14", 3 + k),
+                ("18", 1),
+                ("completion", 250 + k),
+            ):
                 flows.append((INSTITUTION, y, unit, name, code, n))
         con.executemany("insert into marts.agg_student_flows values (?, ?, ?, ?, ?, ?)", flows)
         passes = []
@@ -151,8 +171,18 @@ def _write(con: duckdb.DuckDBPyConnection, kpis: dict, years: range) -> None:
             for term in (f"{y}-{y + 1}-1", f"{y}-{y + 1}-2"):
                 attempts, ok = 200 + 10 * k, 150 + 9 * k
                 passes.append(
-                    (INSTITUTION, y, term, unit, _unit_name(unit), course, cname, attempts, ok,
-                     (Decimal(ok) / Decimal(attempts)).quantize(Decimal("0.0001")))
+                    (
+                        INSTITUTION,
+                        y,
+                        term,
+                        unit,
+                        _unit_name(unit),
+                        course,
+                        cname,
+                        attempts,
+                        ok,
+                        (Decimal(ok) / Decimal(attempts)).quantize(Decimal("0.0001")),
+                    )
                 )
         con.executemany("insert into marts.agg_pass_rates values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", passes)
         con.executemany(
@@ -171,7 +201,7 @@ def _write(con: duckdb.DuckDBPyConnection, kpis: dict, years: range) -> None:
             ],
         )
         teachers = int(kpis.get(("fulltime_teachers", y)) or 100)
-        faculty, i = [], 0
+        faculty = []
         combos = [
             (unit, name, title, degree, age, dq)
             for unit, name, _ in TEACHING
@@ -180,9 +210,8 @@ def _write(con: duckdb.DuckDBPyConnection, kpis: dict, years: range) -> None:
             for age, dq in (("35岁及以下", False), ("36-45岁", True))
         ]
         base = teachers // len(combos)
-        for unit, name, title, degree, age, dq in combos:
+        for i, (unit, name, title, degree, age, dq) in enumerate(combos):
             n = base + (teachers - base * len(combos) if i == 0 else 0)
-            i += 1
             faculty.append(
                 (INSTITUTION, y, unit, name, title, degree, {"3": "硕士", "4": "学士"}[degree], age, dq, n)
             )
@@ -194,9 +223,19 @@ def _write(con: duckdb.DuckDBPyConnection, kpis: dict, years: range) -> None:
         con.executemany(
             "insert into marts.agg_unit_student_teacher_ratio values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
-                (INSTITUTION, y, unit, name, Decimal(2000 + 100 * k), 100 + k, 10 + k,
-                 Decimal(100 + k) + Decimal(10 + k) / 2,
-                 (Decimal(2000 + 100 * k) / (Decimal(100 + k) + Decimal(10 + k) / 2)).quantize(Decimal("0.01")))
+                (
+                    INSTITUTION,
+                    y,
+                    unit,
+                    name,
+                    Decimal(2000 + 100 * k),
+                    100 + k,
+                    10 + k,
+                    Decimal(100 + k) + Decimal(10 + k) / 2,
+                    (Decimal(2000 + 100 * k) / (Decimal(100 + k) + Decimal(10 + k) / 2)).quantize(
+                        Decimal("0.01")
+                    ),
+                )
                 for k, (unit, name, _) in enumerate(TEACHING)
             ],
         )
@@ -226,7 +265,18 @@ def _write(con: duckdb.DuckDBPyConnection, kpis: dict, years: range) -> None:
                 due, waived = Decimal(1_000_000 + 1000 * k), Decimal(10_000)
                 paid = due - waived - Decimal(20_000 + cohort - y)
                 tuition.append(
-                    (INSTITUTION, y, unit, name, cohort, 200, due, waived, paid, due - waived - paid,
-                     (paid / (due - waived)).quantize(Decimal("0.0001")))
+                    (
+                        INSTITUTION,
+                        y,
+                        unit,
+                        name,
+                        cohort,
+                        200,
+                        due,
+                        waived,
+                        paid,
+                        due - waived - paid,
+                        (paid / (due - waived)).quantize(Decimal("0.0001")),
+                    )
                 )
         con.executemany("insert into marts.agg_tuition values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", tuition)
