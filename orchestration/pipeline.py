@@ -180,6 +180,109 @@ def job_name_for(mode: str, system: str | None) -> str:
     return "full_refresh" if mode == "full" else "incremental_refresh"
 
 
+def _pid_environ(pid: int) -> dict[str, str]:
+    try:
+        raw = Path(f"/proc/{pid}/environ").read_bytes()
+    except OSError:
+        return {}
+    out = {}
+    for item in raw.split(b"\0"):
+        key, sep, value = item.partition(b"=")
+        if sep:
+            out[key.decode(errors="replace")] = value.decode(errors="replace")
+    return out
+
+
+def _pid_cmdline(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace").strip()
+    except OSError:
+        return ""
+
+
+def _pid_alive(pid: int) -> bool:
+    """True for a running process (a zombie left for an absent reaper counts as gone)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rpartition(")")[2].split()[:1] not in (["Z"], ["X"])
+
+
+def _warehouse_file_holders(path: Path) -> list[int]:
+    """Other processes holding DuckDB's (POSIX) lock on the warehouse file, from /proc/locks (Linux).
+
+    Read-only on purpose: probing with ``fcntl.lockf`` and closing the probe would drop any POSIX
+    lock this process itself holds on the file."""
+    try:
+        st = path.stat()
+        text = Path("/proc/locks").read_text()
+    except OSError:
+        return []
+    file_id = f"{os.major(st.st_dev):02x}:{os.minor(st.st_dev):02x}:{st.st_ino}"
+    pids = set()
+    for line in text.splitlines():
+        parts = line.split()
+        # "12: POSIX  ADVISORY  WRITE 8071 fe:00:2195882 0 EOF" (waiters have "->" after the number)
+        if len(parts) >= 6 and parts[1] == "POSIX" and parts[5] == file_id and parts[4].isdigit():
+            pids.add(int(parts[4]))
+    pids.discard(os.getpid())
+    return sorted(pids)
+
+
+def _orphaned_dbt(warehouse: Path) -> list[int]:
+    """dbt processes started by a run on this warehouse (they inherit ``CAMPUS_DW_WAREHOUSE``).
+
+    Called while holding the run-lock: the run that started them is gone (``kill -9`` of
+    ``campus-dw run`` does not stop its ``dbt build`` child, which goes on writing the warehouse)."""
+    proc = Path("/proc")
+    if not proc.is_dir():
+        return []
+    found = []
+    for entry in proc.iterdir():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        pid = int(entry.name)
+        if _pid_environ(pid).get("CAMPUS_DW_WAREHOUSE") == str(warehouse) and "dbt" in _pid_cmdline(pid):
+            found.append(pid)
+    return found
+
+
+def release_stale_writers(settings: Settings, log: Log = stderr_log, *, timeout: float = 30.0) -> None:
+    """Before a run writes: stop what a killed run left writing the warehouse, or refuse clearly.
+
+    Must be called while holding the run-lock.  An orphaned ``dbt build`` of a killed run is
+    stopped (SIGTERM, then SIGKILL); any other process holding DuckDB's lock on the file is
+    waited for up to ``timeout`` seconds, then the run is refused with its pid and command line
+    (instead of every extraction step failing on DuckDB's "Could not set lock on file")."""
+    import signal
+
+    from orchestration.locking import WarehouseBusyError
+
+    warehouse = settings.warehouse_path
+    deadline = time.monotonic() + timeout
+    signalled: dict[int, float] = {}
+    while True:
+        for pid in _orphaned_dbt(warehouse):
+            sent = signalled.get(pid)
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                if sent is None:
+                    log(f"stopping pid {pid} left by a killed run, still writing the warehouse: "
+                        f"{_pid_cmdline(pid)[:120]}")
+                    os.kill(pid, signal.SIGTERM)
+                    signalled[pid] = time.monotonic()
+                elif time.monotonic() - sent > 10:
+                    os.kill(pid, signal.SIGKILL)
+        holders = _warehouse_file_holders(warehouse)
+        if not holders and not any(_pid_alive(p) for p in signalled):
+            return
+        if time.monotonic() > deadline:
+            who = "; ".join(f"pid {p}: {_pid_cmdline(p)[:160] or '?'}" for p in holders or signalled)
+            raise WarehouseBusyError(f"the warehouse file {warehouse} is held by another process ({who}); "
+                                     "nothing but campus-dw run may write it: stop that process and retry")
+        time.sleep(0.2)
+
+
 def run_pipeline(settings: Settings, *, mode: str = "incremental", system: str | None = None,
                  log: Log = stderr_log) -> RunOutcome:
     """Run one pipeline job in process, holding the warehouse lock for the whole run."""
@@ -189,6 +292,7 @@ def run_pipeline(settings: Settings, *, mode: str = "incremental", system: str |
 
     t0 = time.monotonic()
     with warehouse_lock(settings, timeout=5):
+        release_stale_writers(settings, log)
         import dagster as dg
 
         from orchestration.definitions import defs, extract_run_config
