@@ -38,16 +38,42 @@ PG = {"host": "127.0.0.1", "port": 5432, "user": "postgres"}
 
 
 def psql(db: str, sql: str) -> str:
-    out = subprocess.run(["psql", "-h", PG["host"], "-p", str(PG["port"]), "-U", PG["user"], "-d", db,
-                          "-v", "ON_ERROR_STOP=1", "-qAt", "-c", sql], capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        [
+            "psql",
+            "-h",
+            PG["host"],
+            "-p",
+            str(PG["port"]),
+            "-U",
+            PG["user"],
+            "-d",
+            db,
+            "-v",
+            "ON_ERROR_STOP=1",
+            "-qAt",
+            "-c",
+            sql,
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     return out.stdout.strip()
 
 
 def make_synthetic(db: str, rows: int) -> None:
     ddl = (ROOT / "demo_college" / "ddl" / "academic.sql").read_text(encoding="utf-8")
-    subprocess.run(["psql", "-h", PG["host"], "-U", PG["user"], "-d", db, "-v", "ON_ERROR_STOP=1", "-q"],
-                   input=ddl, text=True, check=True, capture_output=True)
-    psql(db, f"""insert into cjxx
+    subprocess.run(
+        ["psql", "-h", PG["host"], "-U", PG["user"], "-d", db, "-v", "ON_ERROR_STOP=1", "-q"],
+        input=ddl,
+        text=True,
+        check=True,
+        capture_output=True,
+    )
+    psql(
+        db,
+        f"""insert into cjxx
         select g, '20' || lpad(((g / 40) % 100000)::text, 8, '0'),
                'JX' || lpad((g % 20000)::text, 10, '0'), 'K' || lpad((g % 1500)::text, 6, '0'),
                (2018 + g % 8) || '-' || (2019 + g % 8) || '-' || (1 + g % 2),
@@ -55,7 +81,8 @@ def make_synthetic(db: str, rows: int) -> None:
                case when g % 7 = 0 then null else round(((g % 41) / 10.0)::numeric, 2) end,
                '0' || (1 + g % 3), case when g % 500 = 0 then '1' else '0' end,
                timestamp '2018-09-01' + (g % 250000000) * interval '1 second'
-        from generate_series(1, {rows}) g""")
+        from generate_series(1, {rows}) g""",
+    )
     psql(db, "vacuum analyze cjxx")
 
 
@@ -69,8 +96,21 @@ def make_demo(db: str, scale: str, out: Path) -> None:
 
 def floor_copy(db: str) -> float:
     t0 = time.perf_counter()
-    subprocess.run(["psql", "-h", PG["host"], "-U", PG["user"], "-d", db, "-c",
-                    "\\copy cjxx to '/dev/null' with (format binary)"], check=True, capture_output=True)
+    subprocess.run(
+        [
+            "psql",
+            "-h",
+            PG["host"],
+            "-U",
+            PG["user"],
+            "-d",
+            db,
+            "-c",
+            "\\copy cjxx to '/dev/null' with (format binary)",
+        ],
+        check=True,
+        capture_output=True,
+    )
     return time.perf_counter() - t0
 
 
@@ -93,8 +133,16 @@ print(json.dumps({{"seconds": dt, "rows_read": r.rows_read, "new_versions": r.ro
 
 
 def run_child(wh: Path, db: str, mode: str, run: str) -> dict:
-    code = CHILD.format(root=str(ROOT), wh=str(wh), host=PG["host"], port=PG["port"], user=PG["user"], db=db,
-                        mode=mode, run=run)
+    code = CHILD.format(
+        root=str(ROOT),
+        wh=str(wh),
+        host=PG["host"],
+        port=PG["port"],
+        user=PG["user"],
+        db=db,
+        mode=mode,
+        run=run,
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     return json.loads(out.stdout.strip().splitlines()[-1])
 
@@ -124,38 +172,77 @@ def main(argv: list[str] | None = None) -> int:
 
         floors = [floor_copy(db) for _ in range(2)]
         floor = min(floors)
-        print(f"floor  psql \\copy binary -> /dev/null: {floor:.2f}s (runs {', '.join(f'{f:.2f}' for f in floors)})",
-              flush=True)
+        print(
+            f"floor  psql \\copy binary -> /dev/null: {floor:.2f}s (runs {', '.join(f'{f:.2f}' for f in floors)})",
+            flush=True,
+        )
         wh = tmp / "warehouse.duckdb"
         full = run_child(wh, db, "full", "b1")
-        print(f"full   extraction: {full['seconds']:.2f}s = {full['seconds'] / floor:.2f}x floor, "
-              f"peak RSS {full['max_rss_mb']:.0f} MB, {full['new_versions']} rows", flush=True)
+        print(
+            f"full   extraction: {full['seconds']:.2f}s = {full['seconds'] / floor:.2f}x floor, "
+            f"peak RSS {full['max_rss_mb']:.0f} MB, {full['new_versions']} rows",
+            flush=True,
+        )
         again = run_child(wh, db, "full", "b2")
-        print(f"refull (nothing changed): {again['seconds']:.2f}s, {again['new_versions']} new versions, "
-              f"peak RSS {again['max_rss_mb']:.0f} MB", flush=True)
-        psql(db, "update cjxx set kscj = case when kscj = '60' then '61' else '60' end,"
-                 " gxsj = timestamp '2026-11-20 09:00:00' where cjid % 100 = 0")
+        print(
+            f"refull (nothing changed): {again['seconds']:.2f}s, {again['new_versions']} new versions, "
+            f"peak RSS {again['max_rss_mb']:.0f} MB",
+            flush=True,
+        )
+        psql(
+            db,
+            "update cjxx set kscj = case when kscj = '60' then '61' else '60' end,"
+            " gxsj = timestamp '2026-11-20 09:00:00' where cjid % 100 = 0",
+        )
         changed = int(psql(db, "select count(*) from cjxx where gxsj = timestamp '2026-11-20 09:00:00'"))
         inc = run_child(wh, db, "incremental", "b3")
-        print(f"incr   after {changed} rows ({changed / n:.1%}) changed: {inc['seconds']:.2f}s = "
-              f"{inc['seconds'] / full['seconds']:.1%} of full, {inc['rows_read']} read, "
-              f"{inc['new_versions']} new versions, peak RSS {inc['max_rss_mb']:.0f} MB", flush=True)
-        figures = {"rows": n, "table_size": size, "floor_s": floor, "full": full, "refull": again,
-                   "incremental": inc, "changed": changed, "ratio_full_floor": full["seconds"] / floor,
-                   "ratio_incr_full": inc["seconds"] / full["seconds"], "source": args.source,
-                   "cpus": len(__import__("os").sched_getaffinity(0)),
-                   "bench_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+        print(
+            f"incr   after {changed} rows ({changed / n:.1%}) changed: {inc['seconds']:.2f}s = "
+            f"{inc['seconds'] / full['seconds']:.1%} of full, {inc['rows_read']} read, "
+            f"{inc['new_versions']} new versions, peak RSS {inc['max_rss_mb']:.0f} MB",
+            flush=True,
+        )
+        figures = {
+            "rows": n,
+            "table_size": size,
+            "floor_s": floor,
+            "full": full,
+            "refull": again,
+            "incremental": inc,
+            "changed": changed,
+            "ratio_full_floor": full["seconds"] / floor,
+            "ratio_incr_full": inc["seconds"] / full["seconds"],
+            "source": args.source,
+            "cpus": len(__import__("os").sched_getaffinity(0)),
+            "bench_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        }
         if args.json:
             args.json.write_text(json.dumps(figures, indent=2))
-        ok = figures["ratio_full_floor"] <= 2.5 and figures["ratio_incr_full"] <= 0.10 and \
-            max(full["max_rss_mb"], again["max_rss_mb"], inc["max_rss_mb"]) < 2048
+        ok = (
+            figures["ratio_full_floor"] <= 2.5
+            and figures["ratio_incr_full"] <= 0.10
+            and max(full["max_rss_mb"], again["max_rss_mb"], inc["max_rss_mb"]) < 2048
+        )
         print("targets met" if ok else "TARGETS NOT MET")
         return 0 if ok else 1
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
         if not args.keep:
-            subprocess.run(["psql", "-h", PG["host"], "-U", PG["user"], "-d", "postgres", "-q", "-c",
-                            f"drop database if exists {db} with (force)"], capture_output=True)
+            subprocess.run(
+                [
+                    "psql",
+                    "-h",
+                    PG["host"],
+                    "-U",
+                    PG["user"],
+                    "-d",
+                    "postgres",
+                    "-q",
+                    "-c",
+                    f"drop database if exists {db} with (force)",
+                ],
+                capture_output=True,
+            )
 
 
 if __name__ == "__main__":

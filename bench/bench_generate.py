@@ -43,8 +43,12 @@ def _drop(target: str, db: str) -> None:
     con = connect()
     try:
         if target == "postgres":
-            con.execute("ATTACH 'host=127.0.0.1 port=5432 user=postgres dbname=postgres' AS adm (TYPE postgres)")
-            con.execute(f"CALL postgres_execute('adm', 'DROP DATABASE IF EXISTS {db}', use_transaction=false)")
+            con.execute(
+                "ATTACH 'host=127.0.0.1 port=5432 user=postgres dbname=postgres' AS adm (TYPE postgres)"
+            )
+            con.execute(
+                f"CALL postgres_execute('adm', 'DROP DATABASE IF EXISTS {db}', use_transaction=false)"
+            )
         elif target == "mysql":
             con.execute("ATTACH 'host=127.0.0.1 port=3306 user=root' AS adm (TYPE mysql)")
             con.execute(f"CALL mysql_execute('adm', 'DROP DATABASE IF EXISTS {db}')")
@@ -59,23 +63,40 @@ def run(name: str, keep: bool) -> dict[str, object]:
     with tempfile.TemporaryDirectory(prefix=f"bench_{name}_") as tmp:
         load0 = os.getloadavg()[0]
         t0, c0 = time.perf_counter(), _cpu()
-        out = generate_college(scale, Path(tmp), target=target, url=url,
-                               progress=lambda m: print(f"  {m}", file=sys.stderr, flush=True))
+        out = generate_college(
+            scale,
+            Path(tmp),
+            target=target,
+            url=url,
+            progress=lambda m: print(f"  {m}", file=sys.stderr, flush=True),
+        )
         wall, cpu = time.perf_counter() - t0, _cpu() - c0
         college = json.loads((out / "college.json").read_text(encoding="utf-8"))
         size = sum(p.stat().st_size for p in out.rglob("*") if p.is_file())
     if url and not keep:
         _drop(target, db)
-    res = {"run": name, "wall_s": round(wall, 1), "cpu_s": round(cpu, 1), "load_avg_start": round(load0, 1),
-           "load_avg_end": round(os.getloadavg()[0], 1), "grade_rows": college["counts"]["academic.cjxx"],
-           "students": college["counts"]["academic.xsjbsj"], "files_mb": round(size / 2**20, 1)}
+    res = {
+        "run": name,
+        "wall_s": round(wall, 1),
+        "cpu_s": round(cpu, 1),
+        "load_avg_start": round(load0, 1),
+        "load_avg_end": round(os.getloadavg()[0], 1),
+        "grade_rows": college["counts"]["academic.cjxx"],
+        "students": college["counts"]["academic.xsjbsj"],
+        "files_mb": round(size / 2**20, 1),
+    }
     print(json.dumps(res, ensure_ascii=False), flush=True)
     return res
 
 
 def main() -> int:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--only", nargs="*", choices=sorted(RUNS), default=["medium-sqlite", "medium-postgres", "large-sqlite"])
+    ap.add_argument(
+        "--only",
+        nargs="*",
+        choices=sorted(RUNS),
+        default=["medium-sqlite", "medium-postgres", "large-sqlite"],
+    )
     ap.add_argument("--keep", action="store_true", help="keep the server databases")
     args = ap.parse_args()
     for name in args.only:

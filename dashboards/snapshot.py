@@ -79,8 +79,10 @@ class SnapshotReader:
         folder = snapshots_dir(self.settings, self.kind).resolve()
         path = info.path.resolve()
         if path.parent != folder or path == self.settings.warehouse_path.resolve():
-            raise self._no_snapshot(f"{pointer_path(self.settings, self.kind)} names {info.path}, "
-                                    "which is not a published snapshot")
+            raise self._no_snapshot(
+                f"{pointer_path(self.settings, self.kind)} names {info.path}, "
+                "which is not a published snapshot"
+            )
         return connect(path, read_only=True)
 
     def _refresh(self) -> _Handle:
@@ -116,8 +118,10 @@ class SnapshotReader:
                 if old.refs == 0:
                     old.con.close()
             return self._handle
-        raise self._no_snapshot(f"the snapshot named by {pointer_path(self.settings, self.kind)} "
-                                f"cannot be opened: {last_exc}; `campus-dw rollback` switches back")
+        raise self._no_snapshot(
+            f"the snapshot named by {pointer_path(self.settings, self.kind)} "
+            f"cannot be opened: {last_exc}; `campus-dw rollback` switches back"
+        )
 
     # -- public API ----------------------------------------------------------------------------
     def connection(self) -> duckdb.DuckDBPyConnection:

@@ -83,8 +83,11 @@ def expectation_spec(rule: Rule) -> dict[str, Any]:
     elif k == "regex":
         kwargs = {"column": rule.column, "regex": rule.params["regex"]}
     elif k == "between":
-        kwargs = {"column": num_column(rule.column or ""), "min_value": rule.params["min_value"],
-                  "max_value": rule.params["max_value"]}
+        kwargs = {
+            "column": num_column(rule.column or ""),
+            "min_value": rule.params["min_value"],
+            "max_value": rule.params["max_value"],
+        }
     elif k == "expression":
         kwargs = {"column": ok_column(rule.id), "value_set": [True]}
         meta["computed_sql"] = rule.params["sql"]

@@ -42,19 +42,50 @@ OWNERS = {
     "finance_office": ("财务处", "finance office"),
     "payment_platform": ("统一支付平台", "payment platform team"),
 }
-SYSTEM_OWNER = {"academic": "academic_office", "hr": "hr_office", "finance": "finance_office",
-                "payment": "payment_platform"}
+SYSTEM_OWNER = {
+    "academic": "academic_office",
+    "hr": "hr_office",
+    "finance": "finance_office",
+    "payment": "payment_platform",
+}
 # How raw holds the versions of a table (docs/architecture.md, "The raw layer").
 CURRENT_STRATEGIES = ("by_key", "finance_file", "bill")
 KINDS = ("not_null", "unique", "compound_unique", "in_set", "regex", "between", "expression")
 TYPE_FAMILIES = {
-    "date": "date", "timestamp": "timestamp", "datetime": "timestamp",
-    "smallint": "integer", "integer": "integer", "bigint": "integer", "int": "integer",
-    "numeric": "number", "decimal": "number", "amount": "amount",
+    "date": "date",
+    "timestamp": "timestamp",
+    "datetime": "timestamp",
+    "smallint": "integer",
+    "integer": "integer",
+    "bigint": "integer",
+    "int": "integer",
+    "numeric": "number",
+    "decimal": "number",
+    "amount": "amount",
 }
-_COLUMN_KEYS = {"type", "nullable", "code_set", "pattern", "range", "unique", "not_future", "description", "severity",
-                "fix"}
-_CONTRACT_KEYS = {"system", "table", "owner", "description", "primary_key", "source_key", "raw", "columns", "rules"}
+_COLUMN_KEYS = {
+    "type",
+    "nullable",
+    "code_set",
+    "pattern",
+    "range",
+    "unique",
+    "not_future",
+    "description",
+    "severity",
+    "fix",
+}
+_CONTRACT_KEYS = {
+    "system",
+    "table",
+    "owner",
+    "description",
+    "primary_key",
+    "source_key",
+    "raw",
+    "columns",
+    "rules",
+}
 _RULE_KEYS = {"id", "column", "severity", "check", "description", "fix", "table", "owner", "natural_quirk"}
 _CHECK_NAMES = ("not_null", "unique", "in_set", "pattern", "range", "type", "not_future")
 _ID_RE = re.compile(r"^[a-z0-9_]+(\.[a-z0-9_\u4e00-\u9fff]+)+$")
@@ -80,13 +111,13 @@ class Rule:
     table: str
     column: str | None
     severity: str
-    kind: str                      # one of KINDS
-    params: dict[str, Any]         # kind-specific: value_set, regex, min/max, columns, sql
+    kind: str  # one of KINDS
+    params: dict[str, Any]  # kind-specific: value_set, regex, min/max, columns, sql
     description: str
     fix: Fix
     owner: str
-    origin: str                    # file the rule came from
-    natural_quirk: str | None = None   # a documented natural quirk this (warn) rule reports
+    origin: str  # file the rule came from
+    natural_quirk: str | None = None  # a documented natural quirk this (warn) rule reports
 
     @property
     def table_key(self) -> str:
@@ -127,9 +158,9 @@ class Contract:
     owner: str
     description: str
     primary_key: tuple[str, ...]
-    source_key: tuple[str, ...]        # raw columns that identify a row (DB: the primary key)
-    raw_table: str                     # e.g. raw."academic__xsjbsj"
-    current: str                       # one of CURRENT_STRATEGIES
+    source_key: tuple[str, ...]  # raw columns that identify a row (DB: the primary key)
+    raw_table: str  # e.g. raw."academic__xsjbsj"
+    current: str  # one of CURRENT_STRATEGIES
     columns: dict[str, ColumnSpec]
     rules: tuple[Rule, ...] = field(default=())
     path: str = ""
@@ -198,8 +229,15 @@ _TEMPLATES: dict[str, tuple[str, str, str]] = {
         "wrote the row and correct the timestamp in the source system ({owner_en}).",
     ),
 }
-_DEFAULT_SEVERITY = {"not_null": "error", "unique": "error", "in_set": "error", "pattern": "error",
-                     "range": "error", "type": "error", "not_future": "warn"}
+_DEFAULT_SEVERITY = {
+    "not_null": "error",
+    "unique": "error",
+    "in_set": "error",
+    "pattern": "error",
+    "range": "error",
+    "type": "error",
+    "not_future": "warn",
+}
 
 
 def _err(path: Path | str, key: str, msg: str) -> ContractError:
@@ -245,7 +283,9 @@ def _column_rules(c: Contract, col: ColumnSpec, raw: dict, path: Path, code_sets
     elif isinstance(sev_raw, dict):
         bad = set(sev_raw) - set(_CHECK_NAMES)
         if bad:
-            raise _err(path, f"columns.{col.name}.severity", f"unknown checks {sorted(bad)}; known {_CHECK_NAMES}")
+            raise _err(
+                path, f"columns.{col.name}.severity", f"unknown checks {sorted(bad)}; known {_CHECK_NAMES}"
+            )
         sev_map = {k: _severity(v, path, f"columns.{col.name}.severity.{k}") for k, v in sev_raw.items()}
     else:
         raise _err(path, f"columns.{col.name}.severity", "must be a severity or a mapping check -> severity")
@@ -257,12 +297,25 @@ def _column_rules(c: Contract, col: ColumnSpec, raw: dict, path: Path, code_sets
     def make(check: str, kind: str, params: dict, arg: str, default_sev: str | None = None) -> Rule:
         title, zh, en = _TEMPLATES[check]
         fmt = {"col": col.name, "table": c.table, "owner_zh": owner_zh, "owner_en": owner_en, "arg": arg}
-        fix = _fix(fix_raw[check], path, f"columns.{col.name}.fix.{check}") if check in fix_raw else \
-            Fix(zh.format(**fmt), en.format(**fmt))
+        fix = (
+            _fix(fix_raw[check], path, f"columns.{col.name}.fix.{check}")
+            if check in fix_raw
+            else Fix(zh.format(**fmt), en.format(**fmt))
+        )
         sev = sev_map.get(check) or default_sev or _DEFAULT_SEVERITY[check]
-        return Rule(id=f"{c.system}.{c.table}.{col.name}.{check}", system=c.system, table=c.table, column=col.name,
-                    severity=sev, kind=kind, params=params, description=title.format(**fmt), fix=fix,
-                    owner=c.owner, origin=str(path))
+        return Rule(
+            id=f"{c.system}.{c.table}.{col.name}.{check}",
+            system=c.system,
+            table=c.table,
+            column=col.name,
+            severity=sev,
+            kind=kind,
+            params=params,
+            description=title.format(**fmt),
+            fix=fix,
+            owner=c.owner,
+            origin=str(path),
+        )
 
     out: list[Rule] = []
     if not col.nullable:
@@ -286,8 +339,16 @@ def _column_rules(c: Contract, col: ColumnSpec, raw: dict, path: Path, code_sets
         out.append(make("type", "expression", {"sql": type_check_sql(col.name, fam)}, fam))
     if col.not_future:
         q = quote(col.name)
-        out.append(make("not_future", "expression",
-                        {"sql": f"{q} is null or try_strptime({q}, '%Y-%m-%d %H:%M:%S') <= {{now}} + interval 1 hour"}, ""))
+        out.append(
+            make(
+                "not_future",
+                "expression",
+                {
+                    "sql": f"{q} is null or try_strptime({q}, '%Y-%m-%d %H:%M:%S') <= {{now}} + interval 1 hour"
+                },
+                "",
+            )
+        )
     if col.range is not None:
         lo, hi = col.range
         out.append(make("range", "between", {"min_value": lo, "max_value": hi}, f"[{lo}, {hi}]"))
@@ -353,21 +414,41 @@ def _parse_contract(path: Path, code_sets: dict) -> Contract:
             raise _err(path, f"{key}.{sorted(bad)[0]}", f"unknown column key (known: {sorted(_COLUMN_KEYS)})")
         rng = cdef.get("range")
         if rng is not None:
-            if not (isinstance(rng, list) and len(rng) == 2 and all(v is None or isinstance(v, int | float) for v in rng)):
+            if not (
+                isinstance(rng, list)
+                and len(rng) == 2
+                and all(v is None or isinstance(v, int | float) for v in rng)
+            ):
                 raise _err(path, f"{key}.range", "must be [min, max] (numbers or null)")
             rng = (rng[0], rng[1])
-        columns[str(name)] = ColumnSpec(name=str(name), type=str(cdef["type"]), nullable=bool(cdef.get("nullable", True)),
-                                        code_set=cdef.get("code_set"), pattern=cdef.get("pattern"), range=rng,
-                                        unique=bool(cdef.get("unique", False)),
-                                        not_future=bool(cdef.get("not_future", False)), description=str(cdef.get("description", "")))
+        columns[str(name)] = ColumnSpec(
+            name=str(name),
+            type=str(cdef["type"]),
+            nullable=bool(cdef.get("nullable", True)),
+            code_set=cdef.get("code_set"),
+            pattern=cdef.get("pattern"),
+            range=rng,
+            unique=bool(cdef.get("unique", False)),
+            not_future=bool(cdef.get("not_future", False)),
+            description=str(cdef.get("description", "")),
+        )
     pk = tuple(data["primary_key"])
     for k in pk:
         if k not in columns:
             raise _err(path, "primary_key", f"column {k!r} is not in columns")
     source_key = tuple(data.get("source_key") or pk)
-    c = Contract(system=system, table=table, owner=owner, description=str(data.get("description", "")),
-                 primary_key=pk, source_key=source_key, raw_table=f'raw."{system}__{table}"', current=current,
-                 columns=columns, path=str(path))
+    c = Contract(
+        system=system,
+        table=table,
+        owner=owner,
+        description=str(data.get("description", "")),
+        primary_key=pk,
+        source_key=source_key,
+        raw_table=f'raw."{system}__{table}"',
+        current=current,
+        columns=columns,
+        path=str(path),
+    )
     rules: list[Rule] = []
     for name, col in columns.items():
         rules += _column_rules(c, col, cols_raw[name], path, code_sets)
@@ -375,17 +456,34 @@ def _parse_contract(path: Path, code_sets: dict) -> Contract:
         title, zh, en = _TEMPLATES["pk_unique"]
         o_zh, o_en = OWNERS[owner]
         fmt = {"col": ", ".join(pk), "table": table, "owner_zh": o_zh, "owner_en": o_en, "arg": ""}
-        rules.append(Rule(id=f"{system}.{table}.pk_unique", system=system, table=table, column=None,
-                          severity="blocking", kind="compound_unique", params={"columns": list(pk)},
-                          description=title.format(**fmt), fix=Fix(zh.format(**fmt), en.format(**fmt)),
-                          owner=owner, origin=str(path)))
+        rules.append(
+            Rule(
+                id=f"{system}.{table}.pk_unique",
+                system=system,
+                table=table,
+                column=None,
+                severity="blocking",
+                kind="compound_unique",
+                params={"columns": list(pk)},
+                description=title.format(**fmt),
+                fix=Fix(zh.format(**fmt), en.format(**fmt)),
+                owner=owner,
+                origin=str(path),
+            )
+        )
     for i, r in enumerate(data.get("rules") or []):
         rules.append(_parse_rule(r, path, f"rules[{i}]", c, columns))
     return Contract(**{**c.__dict__, "rules": tuple(rules)})
 
 
-def _parse_rule(r: Any, path: Path, key: str, c: Contract | None, columns: dict[str, ColumnSpec] | None,
-                tables: dict[str, Contract] | None = None) -> Rule:
+def _parse_rule(
+    r: Any,
+    path: Path,
+    key: str,
+    c: Contract | None,
+    columns: dict[str, ColumnSpec] | None,
+    tables: dict[str, Contract] | None = None,
+) -> Rule:
     if not isinstance(r, dict):
         raise _err(path, key, "a rule must be a mapping")
     bad = set(r) - _RULE_KEYS
@@ -412,10 +510,20 @@ def _parse_rule(r: Any, path: Path, key: str, c: Contract | None, columns: dict[
     owner = r.get("owner", c.owner)
     if owner not in OWNERS:
         raise _err(path, f"{key}.owner", f"must be one of {sorted(OWNERS)}")
-    return Rule(id=rid, system=c.system, table=c.table, column=col, severity=_severity(r["severity"], path, f"{key}.severity"),
-                kind="expression", params={"sql": str(r["check"]).strip()}, description=str(r["description"]).strip(),
-                fix=_fix(r["fix"], path, f"{key}.fix"), owner=owner, origin=str(path),
-                natural_quirk=(str(r["natural_quirk"]).strip() if r.get("natural_quirk") else None))
+    return Rule(
+        id=rid,
+        system=c.system,
+        table=c.table,
+        column=col,
+        severity=_severity(r["severity"], path, f"{key}.severity"),
+        kind="expression",
+        params={"sql": str(r["check"]).strip()},
+        description=str(r["description"]).strip(),
+        fix=_fix(r["fix"], path, f"{key}.fix"),
+        owner=owner,
+        origin=str(path),
+        natural_quirk=(str(r["natural_quirk"]).strip() if r.get("natural_quirk") else None),
+    )
 
 
 @cache
@@ -442,7 +550,10 @@ def load_cross_system(path: Path = CROSS_SYSTEM_PATH) -> tuple[Rule, ...]:
     data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     if set(data) - {"rules", "views"}:
         raise _err(path, sorted(set(data) - {"rules", "views"})[0], "unknown key (known: ['rules', 'views'])")
-    rules = tuple(_parse_rule(r, path, f"rules[{i}]", None, None, contracts) for i, r in enumerate(data.get("rules") or []))
+    rules = tuple(
+        _parse_rule(r, path, f"rules[{i}]", None, None, contracts)
+        for i, r in enumerate(data.get("rules") or [])
+    )
     ids = {r.id for c in contracts.values() for r in c.rules}
     for r in rules:
         if r.id in ids:
@@ -480,13 +591,21 @@ def _check_against_catalog(contracts: dict[str, Contract]) -> None:
     expected = {f"{s}.{t}": tdef for s, sdef in cat["systems"].items() for t, tdef in sdef["tables"].items()}
     for key, tdef in expected.items():
         if key not in contracts:
-            raise ContractError(f"{SOURCES_DIR}/{key.replace('.', '/')}.yml: <file>: missing contract for "
-                                f"source table {key} (source_tables.yml lists it)")
+            raise ContractError(
+                f"{SOURCES_DIR}/{key.replace('.', '/')}.yml: <file>: missing contract for "
+                f"source table {key} (source_tables.yml lists it)"
+            )
         c = contracts[key]
         if list(c.columns) != list(tdef["columns"]):
-            raise _err(c.path, "columns", f"must list the columns of source_tables.yml in order: {list(tdef['columns'])}")
+            raise _err(
+                c.path,
+                "columns",
+                f"must list the columns of source_tables.yml in order: {list(tdef['columns'])}",
+            )
         if list(c.primary_key) != list(tdef["primary_key"]):
             raise _err(c.path, "primary_key", f"must equal source_tables.yml's {tdef['primary_key']}")
     for key in ("finance.budget", "finance.ledger", "payment.bills"):
         if key not in contracts:
-            raise ContractError(f"{SOURCES_DIR}/{key.replace('.', '/')}.yml: <file>: missing contract for {key}")
+            raise ContractError(
+                f"{SOURCES_DIR}/{key.replace('.', '/')}.yml: <file>: missing contract for {key}"
+            )

@@ -71,7 +71,7 @@ class RuleResult:
     checked_rows: int
     failed_rows: int
     sample_keys: list[dict[str, Any]] = field(default_factory=list)
-    status: str = "pass"          # pass | fail | error | skipped
+    status: str = "pass"  # pass | fail | error | skipped
     message: str = ""
 
     @property
@@ -85,11 +85,11 @@ class CheckReport:
     checked_at: datetime
     changed_only: bool
     results: list[RuleResult] = field(default_factory=list)
-    timings: dict[str, float] = field(default_factory=dict)   # per table, seconds
+    timings: dict[str, float] = field(default_factory=dict)  # per table, seconds
     seconds_sql: float = 0.0
     seconds_gx: float = 0.0
     seconds_total: float = 0.0
-    mismatches: list[str] = field(default_factory=list)       # GX vs SQL count disagreements
+    mismatches: list[str] = field(default_factory=list)  # GX vs SQL count disagreements
 
     @property
     def blocking_failed(self) -> bool:
@@ -102,9 +102,11 @@ class CheckReport:
     def summary(self) -> str:
         by = {s: sum(1 for r in self.failed if r.severity == s) for s in ("blocking", "error", "warn")}
         errs = sum(1 for r in self.results if r.status == "error")
-        return (f"quality {self.run_id}: {len(self.results)} rules, {len(self.failed)} failed "
-                f"(blocking {by['blocking']}, error {by['error']}, warn {by['warn']}), {errs} could not run; "
-                f"{self.seconds_total:.1f} s (SQL {self.seconds_sql:.1f} s, GX {self.seconds_gx:.1f} s)")
+        return (
+            f"quality {self.run_id}: {len(self.results)} rules, {len(self.failed)} failed "
+            f"(blocking {by['blocking']}, error {by['error']}, warn {by['warn']}), {errs} could not run; "
+            f"{self.seconds_total:.1f} s (SQL {self.seconds_sql:.1f} s, GX {self.seconds_gx:.1f} s)"
+        )
 
 
 def beijing_now() -> datetime:
@@ -143,8 +145,15 @@ def _register_helpers(con: duckdb.DuckDBPyConnection) -> None:
 
     with contextlib.suppress(duckdb.Error):  # not registered yet
         con.remove_function("cdw_ric_valid")
-    con.create_function("cdw_ric_valid", _ric_valid_arrow, [VARCHAR], BOOLEAN, type="arrow",
-                        null_handling="special", side_effects=False)
+    con.create_function(
+        "cdw_ric_valid",
+        _ric_valid_arrow,
+        [VARCHAR],
+        BOOLEAN,
+        type="arrow",
+        null_handling="special",
+        side_effects=False,
+    )
     for m in MACROS:
         con.execute(m)
 
@@ -153,13 +162,19 @@ def current_sql(c: Contract) -> str:
     """SELECT of the current version of every source key of ``c`` in raw."""
     if c.current == "by_key":
         pk = ", ".join(quote(k) for k in c.primary_key)
-        return (f"select * exclude (_rk) from (select *, rank() over (partition by {pk} order by _loaded_at desc) as _rk "
-                f"from {c.raw_table}) where _rk = 1 and coalesce(_op, 'I') <> 'D'")
+        return (
+            f"select * exclude (_rk) from (select *, rank() over (partition by {pk} order by _loaded_at desc) as _rk "
+            f"from {c.raw_table}) where _rk = 1 and coalesce(_op, 'I') <> 'D'"
+        )
     if c.current == "finance_file":
-        return (f"select * exclude (_mv) from (select *, max(_version) over (partition by _period) as _mv "
-                f"from {c.raw_table}) where _version = _mv")
-    return (f"select * exclude (_rk) from (select *, row_number() over (partition by bill_id order by "
-            f"try_cast(updated_at as timestamptz) desc nulls last, _loaded_at desc) as _rk from {c.raw_table}) where _rk = 1")
+        return (
+            f"select * exclude (_mv) from (select *, max(_version) over (partition by _period) as _mv "
+            f"from {c.raw_table}) where _version = _mv"
+        )
+    return (
+        f"select * exclude (_rk) from (select *, row_number() over (partition by bill_id order by "
+        f"try_cast(updated_at as timestamptz) desc nulls last, _loaded_at desc) as _rk from {c.raw_table}) where _rk = 1"
+    )
 
 
 def _checked_sql(c: Contract, run_id: str, changed_only: bool) -> str:
@@ -240,9 +255,17 @@ def _arrow(rel: duckdb.DuckDBPyRelation) -> pa.Table:
 
 # ---------------------------------------------------------------------------------------------
 
-def run_checks(warehouse_path_or_con: str | Path | duckdb.DuckDBPyConnection, run_id: str, *,
-               tables: Sequence[str] | None = None, changed_only: bool = True, progress: Progress | None = None,
-               now: datetime | None = None, max_failing_rows: int = MAX_FAILING_ROWS_PER_RULE) -> CheckReport:
+
+def run_checks(
+    warehouse_path_or_con: str | Path | duckdb.DuckDBPyConnection,
+    run_id: str,
+    *,
+    tables: Sequence[str] | None = None,
+    changed_only: bool = True,
+    progress: Progress | None = None,
+    now: datetime | None = None,
+    max_failing_rows: int = MAX_FAILING_ROWS_PER_RULE,
+) -> CheckReport:
     """Validate raw against the contracts and persist the results; see the module docstring.
 
     ``tables``: ``system.table`` names (default: every contract). ``now``: the clock for "not in the
@@ -265,10 +288,16 @@ def run_checks(warehouse_path_or_con: str | Path | duckdb.DuckDBPyConnection, ru
         _register_helpers(con)
         _ensure_quality(con)
         for key in chosen:
-            con.execute("delete from quality.failing_rows where run_id = ? and system = ? and table_name = ?",
-                        [run_id, contracts[key].system, contracts[key].table])
-        existing = {r[0] for r in con.execute(
-            "select table_name from information_schema.tables where table_schema = 'raw'").fetchall()}
+            con.execute(
+                "delete from quality.failing_rows where run_id = ? and system = ? and table_name = ?",
+                [run_id, contracts[key].system, contracts[key].table],
+            )
+        existing = {
+            r[0]
+            for r in con.execute(
+                "select table_name from information_schema.tables where table_schema = 'raw'"
+            ).fetchall()
+        }
         for c in contracts.values():
             if c.raw_name in existing:
                 con.execute(f"create or replace temp view {quote('cur_' + c.raw_name)} as {current_sql(c)}")
@@ -289,9 +318,13 @@ def run_checks(warehouse_path_or_con: str | Path | duckdb.DuckDBPyConnection, ru
             rules = by_table.get(key, [])
             t0 = time.perf_counter()
             if c.raw_name not in existing:
-                report.results += [_result(r, 0, 0, "skipped", f"raw table {c.raw_table} missing") for r in rules]
+                report.results += [
+                    _result(r, 0, 0, "skipped", f"raw table {c.raw_table} missing") for r in rules
+                ]
                 continue
-            _check_table(con, ctx, ds, gx, c, rules, run_id, changed_only, now_sql, report, max_failing_rows, say)
+            _check_table(
+                con, ctx, ds, gx, c, rules, run_id, changed_only, now_sql, report, max_failing_rows, say
+            )
             report.timings[key] = time.perf_counter() - t0
         _persist(con, report, contracts)
         report.seconds_total = time.perf_counter() - t_start
@@ -304,15 +337,38 @@ def run_checks(warehouse_path_or_con: str | Path | duckdb.DuckDBPyConnection, ru
             con.close()
 
 
-def _result(r: Rule, checked: int, failed: int, status: str, message: str = "",
-            sample: list | None = None) -> RuleResult:
-    return RuleResult(rule_id=r.id, system=r.system, table_name=r.table, column_name=r.column, severity=r.severity,
-                      owner=r.owner, checked_rows=checked, failed_rows=failed, sample_keys=sample or [],
-                      status=status, message=message)
+def _result(
+    r: Rule, checked: int, failed: int, status: str, message: str = "", sample: list | None = None
+) -> RuleResult:
+    return RuleResult(
+        rule_id=r.id,
+        system=r.system,
+        table_name=r.table,
+        column_name=r.column,
+        severity=r.severity,
+        owner=r.owner,
+        checked_rows=checked,
+        failed_rows=failed,
+        sample_keys=sample or [],
+        status=status,
+        message=message,
+    )
 
 
-def _check_table(con, ctx, ds, gx, c: Contract, rules: list[Rule], run_id: str, changed_only: bool, now_sql: str,
-                 report: CheckReport, max_failing_rows: int, say: Progress) -> None:
+def _check_table(
+    con,
+    ctx,
+    ds,
+    gx,
+    c: Contract,
+    rules: list[Rule],
+    run_id: str,
+    changed_only: bool,
+    now_sql: str,
+    report: CheckReport,
+    max_failing_rows: int,
+    say: Progress,
+) -> None:
     key = c.key
     t_sql = time.perf_counter()
     con.execute(f"create or replace temp table cdw_t as {_checked_sql(c, run_id, changed_only)}")
@@ -327,7 +383,9 @@ def _check_table(con, ctx, ds, gx, c: Contract, rules: list[Rule], run_id: str, 
             # isolate the rule(s) whose SQL cannot run, report them as 'error', keep the rest
             for r in [r for r in live if r.kind == "expression"]:
                 try:
-                    con.execute(f"select bool_and({quote(ok_column(r.id))}) from ({_select_sql(c, [r], now_sql)})").fetchall()
+                    con.execute(
+                        f"select bool_and({quote(ok_column(r.id))}) from ({_select_sql(c, [r], now_sql)})"
+                    ).fetchall()
                 except duckdb.Error as exc:
                     broken[r.id] = str(exc).splitlines()[0]
             if not broken or all(r.id not in broken for r in live):
@@ -344,7 +402,9 @@ def _check_table(con, ctx, ds, gx, c: Contract, rules: list[Rule], run_id: str, 
     asset = ds.add_dataframe_asset(name=key)
     batch_def = asset.add_batch_definition_whole_dataframe(f"{key}:{run_id}")
     suite = ctx.suites.add(build_suite(f"{key}", live))
-    vd = ctx.validation_definitions.add(gx.ValidationDefinition(name=f"{key}:{run_id}", data=batch_def, suite=suite))
+    vd = ctx.validation_definitions.add(
+        gx.ValidationDefinition(name=f"{key}:{run_id}", data=batch_def, suite=suite)
+    )
     res = vd.run(batch_parameters={"dataframe": df}, result_format="SUMMARY")
     del df
     counts: dict[str, tuple[int, int, str]] = {}
@@ -354,8 +414,11 @@ def _check_table(con, ctx, ds, gx, c: Contract, rules: list[Rule], run_id: str, 
             counts[rid] = (n_rows, 0, "error:" + str(er.exception_info.get("exception_message"))[:300])
             continue
         rr = er.result or {}
-        counts[rid] = (int(rr.get("element_count", n_rows) or 0), int(rr.get("unexpected_count", 0) or 0),
-                       "pass" if er.success else "fail")
+        counts[rid] = (
+            int(rr.get("element_count", n_rows) or 0),
+            int(rr.get("unexpected_count", 0) or 0),
+            "pass" if er.success else "fail",
+        )
     report.seconds_gx += time.perf_counter() - t_gx
     # --- failing rows (DuckDB over the same Arrow table)
     t_sql = time.perf_counter()
@@ -373,7 +436,7 @@ def _check_table(con, ctx, ds, gx, c: Contract, rules: list[Rule], run_id: str, 
                 continue
             val = f"cast({quote(r.column)} as varchar)" if r.column else "null"
             pred = fail_predicate(r)
-            inner = (f"select {key_json} as source_key, {val} as value, ({pred}) as _f from cdw_chk")
+            inner = f"select {key_json} as source_key, {val} as value, ({pred}) as _f from cdw_chk"
             rid = r.id.replace("'", "''")
             reason = r.description.replace("'", "''")
             colname = "null" if r.column is None else "'" + r.column.replace("'", "''") + "'"
@@ -383,9 +446,14 @@ def _check_table(con, ctx, ds, gx, c: Contract, rules: list[Rule], run_id: str, 
             con.execute(
                 f"insert into quality.failing_rows select '{run_id.replace(chr(39), chr(39) * 2)}', '{rid}', "
                 f"'{c.system}', '{c.table}', source_key, {colname}, value, '{reason}' "
-                f"from ({inner}) where _f limit {int(max_failing_rows)}")
-            sample = [json.loads(x[0]) for x in con.execute(
-                f"select source_key from ({inner}) where _f limit {SAMPLE_KEYS}").fetchall()]
+                f"from ({inner}) where _f limit {int(max_failing_rows)}"
+            )
+            sample = [
+                json.loads(x[0])
+                for x in con.execute(
+                    f"select source_key from ({inner}) where _f limit {SAMPLE_KEYS}"
+                ).fetchall()
+            ]
             report.results.append(_result(r, checked, failed, "fail" if failed else "pass", sample=sample))
     finally:
         con.unregister("cdw_chk")
@@ -402,8 +470,10 @@ def _persist(con: duckdb.DuckDBPyConnection, report: CheckReport, contracts: dic
     _ensure_quality(con)
     ids = [r.rule_id for r in report.results]
     rid = report.run_id
-    con.execute("delete from quality.check_results where run_id = ? and rule_id in (select unnest(?::varchar[]))",
-                [rid, ids])
+    con.execute(
+        "delete from quality.check_results where run_id = ? and rule_id in (select unnest(?::varchar[]))",
+        [rid, ids],
+    )
     rows = {
         "run_id": [rid] * len(ids),
         "checked_at": [report.checked_at] * len(ids),
@@ -422,8 +492,10 @@ def _persist(con: duckdb.DuckDBPyConnection, report: CheckReport, contracts: dic
     tbl = pa.table(rows)
     con.register("cdw_results", tbl)
     try:
-        con.execute("insert into quality.check_results select run_id, checked_at, rule_id, system, table_name, "
-                    "column_name, severity, owner, checked_rows, failed_rows, failure_rate, sample_keys::json, status "
-                    "from cdw_results")
+        con.execute(
+            "insert into quality.check_results select run_id, checked_at, rule_id, system, table_name, "
+            "column_name, severity, owner, checked_rows, failed_rows, failure_rate, sample_keys::json, status "
+            "from cdw_results"
+        )
     finally:
         con.unregister("cdw_results")

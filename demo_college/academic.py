@@ -32,8 +32,8 @@ LEAVING = ("14", "16", "18", "19", "20")
 
 @dataclass
 class Unit:
-    hr: str            # zzjg.dwh
-    acad: str          # dm_yxs.yxsh (a stray code for a few units)
+    hr: str  # zzjg.dwh
+    acad: str  # dm_yxs.yxsh (a stray code for a few units)
     name: str
     short: str
     teaching: bool
@@ -69,16 +69,16 @@ class Student:
     gjdqm: str
     nj: int
     rxrq: dt.date
-    stream: str          # ug jc ms pt co
+    stream: str  # ug jc ms pt co
     xxxs: str
     pycc: str
     major0: Major
     events: list[Event] = field(default_factory=list)
-    grad_date: dt.date | None = None     # byxx.byrq
+    grad_date: dt.date | None = None  # byxx.byrq
     byjlm: str | None = None
     xwm: str | None = None
     qx: tuple[str, str | None] | None = None
-    leave_date: dt.date | None = None   # first leaving event (xjyd or byxx), None = still here
+    leave_date: dt.date | None = None  # first leaving event (xjyd or byxx), None = still here
     ability: float = 0.0
     classes: dict[int, int] = field(default_factory=dict)  # major idx -> class number
 
@@ -102,7 +102,7 @@ class Academic:
     units: list[Unit]
     majors: list[Major]
     students: list[Student]
-    classes: dict[tuple[int, int, str, int], str]   # (nj, major idx, stream group, k) -> bh
+    classes: dict[tuple[int, int, str, int], str]  # (nj, major idx, stream group, k) -> bh
     stray_codes: dict[str, str]
 
 
@@ -204,8 +204,9 @@ def _class_code(nj: int, major: Major, group: str, k: int) -> str:
     return f"{nj}{major.zyh}{'' if group == 'F' else group}{k:02d}"
 
 
-def _make_student(ctx: Ctx, rng, people: PersonFactory, idx: int, xh: str, nj: int, stream: str,
-                  major: Major) -> Student:
+def _make_student(
+    ctx: Ctx, rng, people: PersonFactory, idx: int, xh: str, nj: int, stream: str, major: Major
+) -> Student:
     if stream in ("ug", "jc"):
         age = rng.choice([17, 18, 18, 18, 19, 19, 20])
     elif stream == "ms":
@@ -255,7 +256,9 @@ def _simulate(ctx: Ctx, rng, st: Student, by_stream: dict[str, list[Major]], tod
         y = rng.randint(0, max(0, xz - 2))
         d = rand_date(rng, dt.date(st.nj + y, 10, 8), dt.date(st.nj + y + 1, 5, 20))
         if not events or d > events[-1].date:
-            events.append(Event("11", d, None, None, rng.choice(["因病休学", "因病休学", "创业休学", "家庭原因"])))
+            events.append(
+                Event("11", d, None, None, rng.choice(["因病休学", "因病休学", "创业休学", "家庭原因"]))
+            )
             if rng.random() < 0.85:
                 if d.month >= 8:
                     back = dt.date(d.year + 1, 9, rng.randint(1, 10))
@@ -292,8 +295,12 @@ def _simulate(ctx: Ctx, rng, st: Student, by_stream: dict[str, list[Major]], tod
         hi = end - dt.timedelta(days=30)
         if lo < hi:
             d = rand_date(rng, lo, hi)
-            reason = {"14": rng.choice(["本人申请退学", "学业成绩未达要求", "家庭经济原因申请退学"]),
-                      "16": "严重违纪，给予开除学籍处分", "18": "转学至外省高校", "19": "因病去世"}[terminal]
+            reason = {
+                "14": rng.choice(["本人申请退学", "学业成绩未达要求", "家庭经济原因申请退学"]),
+                "16": "严重违纪，给予开除学籍处分",
+                "18": "转学至外省高校",
+                "19": "因病去世",
+            }[terminal]
             events.append(Event(terminal, d, None, None, reason))
             _finish(st, events, None, today)
             return
@@ -314,8 +321,17 @@ def _simulate(ctx: Ctx, rng, st: Student, by_stream: dict[str, list[Major]], tod
 def _destination(rng, st: Student) -> tuple[str, str | None]:
     if not st.fulltime:
         return ("10", rng.choice(DESTINATION_EMPLOYERS)) if rng.random() < 0.95 else ("42", None)
-    table = [("10", 0.55), ("11", 0.13), ("12", 0.02), ("20", 0.13), ("21", 0.03), ("30", 0.01),
-             ("40", 0.09), ("41", 0.03), ("42", 0.01)]
+    table = [
+        ("10", 0.55),
+        ("11", 0.13),
+        ("12", 0.02),
+        ("20", 0.13),
+        ("21", 0.03),
+        ("30", 0.01),
+        ("40", 0.09),
+        ("41", 0.03),
+        ("42", 0.01),
+    ]
     code = rng.choices([c for c, _ in table], weights=[w for _, w in table])[0]
     if code in ("10", "12"):
         return code, rng.choice(DESTINATION_EMPLOYERS)
@@ -389,7 +405,16 @@ def unit_tables(ctx: Ctx, acad: Academic) -> dict[str, pa.Table]:
     rows = []
     for u in acad.units:
         if u.teaching:
-            rows.append((u.acad, u.name, u.short, "1", "1", office_ts(rng, rand_date(rng, base, base + dt.timedelta(60)))))
+            rows.append(
+                (
+                    u.acad,
+                    u.name,
+                    u.short,
+                    "1",
+                    "1",
+                    office_ts(rng, rand_date(rng, base, base + dt.timedelta(60))),
+                )
+            )
     rows.append(("203", "教务处", "教务处", "0", "1", office_ts(rng, base)))
     rows.append(("208", "继续教育学院", "继教院", "0", "1", office_ts(rng, base)))
     rows.append(("100", "基础部", "基础部", "1", "0", office_ts(rng, dt.date(sc.first_year - 6, 7, 15))))
@@ -400,17 +425,39 @@ def unit_tables(ctx: Ctx, acad: Academic) -> dict[str, pa.Table]:
         zrows.append((m.zyh, m.name, gb, m.unit.acad, m.pycc, m.xz, "1", office_ts(rng, base)))
     # two majors that stopped recruiting long ago
     first = acad.majors[0]
-    zrows.append((f"{first.unit.hr[1:]}90", "机电一体化技术(停招)", None, first.unit.acad, "2", 3, "0",
-                  office_ts(rng, dt.date(sc.first_year - 5, 6, 30))))
-    zrows.append((f"{first.unit.hr[1:]}91", "模具设计与制造(停招)", "460113", first.unit.acad, "2", 3, "0",
-                  office_ts(rng, dt.date(sc.first_year - 5, 6, 30))))
+    zrows.append(
+        (
+            f"{first.unit.hr[1:]}90",
+            "机电一体化技术(停招)",
+            None,
+            first.unit.acad,
+            "2",
+            3,
+            "0",
+            office_ts(rng, dt.date(sc.first_year - 5, 6, 30)),
+        )
+    )
+    zrows.append(
+        (
+            f"{first.unit.hr[1:]}91",
+            "模具设计与制造(停招)",
+            "460113",
+            first.unit.acad,
+            "2",
+            3,
+            "0",
+            office_ts(rng, dt.date(sc.first_year - 5, 6, 30)),
+        )
+    )
     zy = rows_to_table("zyxx", zrows)
     brows = []
     majors = acad.majors
     for (nj, mi, group, k), bh in sorted(acad.classes.items(), key=lambda kv: kv[1]):
         m = majors[mi]
         suffix = {"F": "", "A": "业余", "H": "函授"}[group]
-        brows.append((bh, f"{m.name}{nj % 100:02d}级{suffix}{k}班", m.zyh, nj, ts(dt.date(nj, 8, 25), 9 * 3600)))
+        brows.append(
+            (bh, f"{m.name}{nj % 100:02d}级{suffix}{k}班", m.zyh, nj, ts(dt.date(nj, 8, 25), 9 * 3600))
+        )
     bj = rows_to_table("bjxx", brows)
     return {"dm_yxs": dm, "zyxx": zy, "bjxx": bj}
 
@@ -456,9 +503,28 @@ def student_tables(ctx: Ctx, acad: Academic) -> dict[str, pa.Table]:
             if yb not in grad_batch:
                 grad_batch[yb] = ts(dt.date(yb, 7, 3), 1 * 3600 + 30 * 60)
             gx = max(gx, grad_batch[yb])
-        srows.append((st.xh, p.xm, p.xbm, csrq, p.mzm or None, st.gjdqm, p.sfzjlxm, sfzjh, m.unit.acad, m.zyh,
-                      bh, st.nj, f"{st.rxrq}", st.pycc, st.xxxs, status_of(st),
-                      make_phone(rng) if rng.random() < 0.93 else None, gx))
+        srows.append(
+            (
+                st.xh,
+                p.xm,
+                p.xbm,
+                csrq,
+                p.mzm or None,
+                st.gjdqm,
+                p.sfzjlxm,
+                sfzjh,
+                m.unit.acad,
+                m.zyh,
+                bh,
+                st.nj,
+                f"{st.rxrq}",
+                st.pycc,
+                st.xxxs,
+                status_of(st),
+                make_phone(rng) if rng.random() < 0.93 else None,
+                gx,
+            )
+        )
         if st.grad_date is not None:
             bd = st.grad_date
             brows.append((st.xh, f"{bd}", st.byjlm, st.xwm, grad_batch[bd.year]))
@@ -478,6 +544,16 @@ def census_dates(ctx: Ctx) -> list[int]:
 
 
 __all__ = [
-    "Academic", "Major", "Student", "Unit", "build_majors", "build_units", "census_dates",
-    "census_fte", "fte_weight", "generate_students", "student_tables", "unit_tables",
+    "Academic",
+    "Major",
+    "Student",
+    "Unit",
+    "build_majors",
+    "build_units",
+    "census_dates",
+    "census_fte",
+    "fte_weight",
+    "generate_students",
+    "student_tables",
+    "unit_tables",
 ]

@@ -52,31 +52,63 @@ def inject_academic(ctx: Ctx, tabs: dict[str, pa.Table], manifest: Manifest, pro
     for i in p.pick(citizens, cnt):
         old = sfzjh[i]
         sfzjh[i] = wrong_check_digit(old)
-        manifest.add("invalid_id_check_digit", "academic", "xsjbsj", {"xh": pk[i]}, "sfzjh",
-                     "GB 11643 check digit does not match")
+        manifest.add(
+            "invalid_id_check_digit",
+            "academic",
+            "xsjbsj",
+            {"xh": pk[i]},
+            "sfzjh",
+            "GB 11643 check digit does not match",
+        )
     for i in p.pick(list(range(n)), cnt):
         xbm[i] = "男" if xbm[i] == "1" else "女"
-        manifest.add("legacy_gender_text", "academic", "xsjbsj", {"xh": pk[i]}, "xbm",
-                     f"legacy text '{xbm[i]}' instead of a GB/T 2261.1 code")
+        manifest.add(
+            "legacy_gender_text",
+            "academic",
+            "xsjbsj",
+            {"xh": pk[i]},
+            "xbm",
+            f"legacy text '{xbm[i]}' instead of a GB/T 2261.1 code",
+        )
     for i in p.pick(list(range(n)), max(1, cnt // 3) if cnt else 0):
         old = zyh[i]
         zyh[i] = "9999"
-        manifest.add("orphan_code", "academic", "xsjbsj", {"xh": pk[i]}, "zyh",
-                     f"major code 9999 is not in zyxx (was {old})")
+        manifest.add(
+            "orphan_code",
+            "academic",
+            "xsjbsj",
+            {"xh": pk[i]},
+            "zyh",
+            f"major code 9999 is not in zyxx (was {old})",
+        )
     for i in p.pick(list(range(n)), max(1, cnt // 3) if cnt else 0):
         y = csrq[i][:4]
         csrq[i] = f"{y}0230" if "-" not in csrq[i] else f"{y}-02-30"
-        manifest.add("invalid_date", "academic", "xsjbsj", {"xh": pk[i]}, "csrq", f"impossible date {csrq[i]}")
+        manifest.add(
+            "invalid_date", "academic", "xsjbsj", {"xh": pk[i]}, "csrq", f"impossible date {csrq[i]}"
+        )
     graduated = [i for i in range(n) if xjztm[i] == "04"]
     for i in p.pick(graduated, max(1, cnt // 2) if cnt else 0):
         xjztm[i] = "01"
-        manifest.add("status_inconsistent_with_history", "academic", "xsjbsj", {"xh": pk[i]}, "xjztm",
-                     "xjztm '01' (enrolled) but the student has a byxx graduation row")
+        manifest.add(
+            "status_inconsistent_with_history",
+            "academic",
+            "xsjbsj",
+            {"xh": pk[i]},
+            "xjztm",
+            "xjztm '01' (enrolled) but the student has a byxx graduation row",
+        )
     future = ctx.now + dt.timedelta(days=30)
     for i in p.pick(list(range(n)), 2 if cnt else 0):
         gxsj[i] = ts(future)
-        manifest.add("future_update_timestamp", "academic", "xsjbsj", {"xh": pk[i]}, "gxsj",
-                     "gxsj a month after the clock")
+        manifest.add(
+            "future_update_timestamp",
+            "academic",
+            "xsjbsj",
+            {"xh": pk[i]},
+            "gxsj",
+            "gxsj a month after the clock",
+        )
     st = _set(st, "sfzjh", sfzjh)
     st = _set(st, "xbm", xbm)
     st = _set(st, "zyh", zyh)
@@ -95,11 +127,28 @@ def inject_academic(ctx: Ctx, tabs: dict[str, pa.Table], manifest: Manifest, pro
             d = dt.date.fromisoformat(rqs[i]) + dt.timedelta(days=rng.randint(20, 200))
             if d > ctx.today:
                 continue
-            extra.append({"ydid": next_id, "xh": xhs[i], "ydlbm": "12", "ydrq": f"{d}", "yxsh_q": None,
-                          "zyh_q": None, "yxsh_h": None, "zyh_h": None, "ydyy": "复学",
-                          "gxsj": ts(d, 10 * 3600)})
-            manifest.add("xjyd_after_leaving", "academic", "xjyd", {"ydid": next_id}, "ydrq",
-                         f"return dated {d} after the student's withdrawal on {rqs[i]}")
+            extra.append(
+                {
+                    "ydid": next_id,
+                    "xh": xhs[i],
+                    "ydlbm": "12",
+                    "ydrq": f"{d}",
+                    "yxsh_q": None,
+                    "zyh_q": None,
+                    "yxsh_h": None,
+                    "zyh_h": None,
+                    "ydyy": "复学",
+                    "gxsj": ts(d, 10 * 3600),
+                }
+            )
+            manifest.add(
+                "xjyd_after_leaving",
+                "academic",
+                "xjyd",
+                {"ydid": next_id},
+                "ydrq",
+                f"return dated {d} after the student's withdrawal on {rqs[i]}",
+            )
             next_id += 1
         if extra:
             tabs["xjyd"] = pa.concat_tables([yd, pa.Table.from_pylist(extra, schema=yd.schema)])
@@ -113,23 +162,43 @@ def inject_hr(ctx: Ctx, tabs: dict[str, pa.Table], manifest: Manifest, protected
     cnt = ctx.defect_count(n, factor=0.3, cap=20)
     if not cnt:
         return
-    gh, sfzjh, sfzjlxm, lzrq, lxrq = _col(t, "gh"), _col(t, "sfzjh"), _col(t, "sfzjlxm"), _col(t, "lzrq"), _col(t, "lxrq")
+    gh, sfzjh, sfzjlxm, lzrq, lxrq = (
+        _col(t, "gh"),
+        _col(t, "sfzjh"),
+        _col(t, "sfzjlxm"),
+        _col(t, "lzrq"),
+        _col(t, "lxrq"),
+    )
     cat, title, csrq, dwh = _col(t, "jzglbm"), _col(t, "zyjszwm"), _col(t, "csrq"), _col(t, "dwh")
     for i in p.pick([i for i in range(n) if sfzjlxm[i] == "1" and sfzjh[i] not in protected_ids], cnt):
         sfzjh[i] = wrong_check_digit(sfzjh[i])
-        manifest.add("invalid_id_check_digit", "hr", "jzgjbxx", {"gh": gh[i]}, "sfzjh",
-                     "GB 11643 check digit does not match")
+        manifest.add(
+            "invalid_id_check_digit",
+            "hr",
+            "jzgjbxx",
+            {"gh": gh[i]},
+            "sfzjh",
+            "GB 11643 check digit does not match",
+        )
     left = [i for i in range(n) if lzrq[i] is not None and cat[i] != "01"]
     for i in p.pick(left, max(1, cnt // 2)):
         d = dt.date.fromisoformat(lxrq[i]) - dt.timedelta(days=rng.randint(30, 400))
         lzrq[i] = f"{d}"
-        manifest.add("leave_before_join", "hr", "jzgjbxx", {"gh": gh[i]}, "lzrq", f"lzrq {d} before lxrq {lxrq[i]}")
+        manifest.add(
+            "leave_before_join", "hr", "jzgjbxx", {"gh": gh[i]}, "lzrq", f"lzrq {d} before lxrq {lxrq[i]}"
+        )
     titled = [i for i in range(n) if title[i]]
     for i in p.pick(titled, max(1, cnt // 2)):
         old = title[i]
         title[i] = {"011": "012", "012": "011", "013": "012", "014": "013"}.get(old, "013")
-        manifest.add("title_mismatch_with_history", "hr", "jzgjbxx", {"gh": gh[i]}, "zyjszwm",
-                     f"jzgjbxx.zyjszwm {title[i]} but the latest zcbd row says {old}")
+        manifest.add(
+            "title_mismatch_with_history",
+            "hr",
+            "jzgjbxx",
+            {"gh": gh[i]},
+            "zyjszwm",
+            f"jzgjbxx.zyjszwm {title[i]} but the latest zcbd row says {old}",
+        )
     for i in p.pick(list(range(n)), max(1, cnt // 4)):
         csrq[i] = "0000-00-00"
         manifest.add("zero_date", "hr", "jzgjbxx", {"gh": gh[i]}, "csrq", "zero date '0000-00-00' (unknown)")

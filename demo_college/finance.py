@@ -26,10 +26,31 @@ from demo_college.manifest import Manifest
 from demo_college.names import ECON_CLASSES, SUBJECTS
 
 MONTH_W = [6, 4, 7, 7, 7, 9, 7, 5, 9, 7, 8, 24]
-LEDGER_HEADER = ["凭证日期", "凭证号", "分录号", "部门编码", "部门名称", "会计科目编码", "会计科目名称",
-                 "经济分类编码", "项目编号", "摘要", "借方金额", "贷方金额"]
-BUDGET_HEADER = ["部门编码", "部门名称", "经济分类编码", "经济分类名称", "项目编号", "项目名称",
-                 "年初预算数", "调整预算数", "调整后预算数"]
+LEDGER_HEADER = [
+    "凭证日期",
+    "凭证号",
+    "分录号",
+    "部门编码",
+    "部门名称",
+    "会计科目编码",
+    "会计科目名称",
+    "经济分类编码",
+    "项目编号",
+    "摘要",
+    "借方金额",
+    "贷方金额",
+]
+BUDGET_HEADER = [
+    "部门编码",
+    "部门名称",
+    "经济分类编码",
+    "经济分类名称",
+    "项目编号",
+    "项目名称",
+    "年初预算数",
+    "调整预算数",
+    "调整后预算数",
+]
 
 
 @dataclass
@@ -68,23 +89,49 @@ def budgets(ctx: Ctx, units: list[Unit], hr: HR, registered: dict[int, int]) -> 
         n_staff = sum(staff_by_unit.values()) or 1
         rows: list[BudgetRow] = []
 
-        def add(dept: str, econ: str, amount: float, project: tuple[str, str] | None = None,
-                rows: list[BudgetRow] = rows) -> None:
+        def add(
+            dept: str,
+            econ: str,
+            amount: float,
+            project: tuple[str, str] | None = None,
+            rows: list[BudgetRow] = rows,
+        ) -> None:
             amount = _round100(amount)
             if amount <= 0:
                 return
-            rows.append(BudgetRow(dept, names[dept], econ, project[0] if project else None,
-                                  project[1] if project else None, amount, 0.0))
+            rows.append(
+                BudgetRow(
+                    dept,
+                    names[dept],
+                    econ,
+                    project[0] if project else None,
+                    project[1] if project else None,
+                    amount,
+                    0.0,
+                )
+            )
 
         wages = total * 0.50
         for dept in sorted(staff_by_unit):
             share = wages * staff_by_unit[dept] / n_staff
-            for econ, w in (("30101", .30), ("30102", .15), ("30107", .30), ("30108", .10), ("30110", .06),
-                            ("30113", .07), ("30199", .02)):
+            for econ, w in (
+                ("30101", 0.30),
+                ("30102", 0.15),
+                ("30107", 0.30),
+                ("30108", 0.10),
+                ("30110", 0.06),
+                ("30113", 0.07),
+                ("30199", 0.02),
+            ):
                 add(dept, econ, share * w)
         aid = total * 0.06
-        for dept, econ, w in (("204", "30305", .2), ("204", "30308", .45), ("204", "30309", .15),
-                              ("202", "30302", .15), ("202", "30399", .05)):
+        for dept, econ, w in (
+            ("204", "30305", 0.2),
+            ("204", "30308", 0.45),
+            ("204", "30309", 0.15),
+            ("202", "30302", 0.15),
+            ("202", "30399", 0.05),
+        ):
             add(dept, econ, aid * w)
         goods = total * 0.31
         gw: list[tuple[str, str, float]] = []
@@ -92,9 +139,17 @@ def budgets(ctx: Ctx, units: list[Unit], hr: HR, registered: dict[int, int]) -> 
             gw += [(dept, "30201", 1.0), (dept, "30211", 0.8), (dept, "30216", 0.4)]
             if dept in teaching:
                 gw += [(dept, "30218", 2.0), (dept, "30226", 1.5)]
-        gw += [("401", "30205", 3.0), ("401", "30206", 6.0), ("401", "30213", 5.0), ("302", "30207", 2.0),
-               ("302", "30227", 3.0), ("201", "30215", 1.0), ("201", "30202", 0.8), ("206", "30299", 2.0),
-               ("203", "30226", 2.0)]
+        gw += [
+            ("401", "30205", 3.0),
+            ("401", "30206", 6.0),
+            ("401", "30213", 5.0),
+            ("302", "30207", 2.0),
+            ("302", "30227", 3.0),
+            ("201", "30215", 1.0),
+            ("201", "30202", 0.8),
+            ("206", "30299", 2.0),
+            ("203", "30226", 2.0),
+        ]
         gsum = sum(w for _, _, w in gw)
         pno = 0
         for dept, econ, w in gw:
@@ -104,14 +159,23 @@ def budgets(ctx: Ctx, units: list[Unit], hr: HR, registered: dict[int, int]) -> 
                 proj = (f"XM{fy}{pno:03d}", "智慧校园运维服务项目")
             add(dept, econ, goods * w / gsum * rng.uniform(0.8, 1.2), proj)
         capital = total * 0.13
-        cw = [(d, "31003", 1.0) for d in teaching if d not in ("111",)] + [("303", "31003", 2.0), ("302", "31007", 2.0),
-                                                                          ("302", "31022", 0.6), ("402", "31002", 1.0),
-                                                                          ("402", "31099", 1.5)]
+        cw = [(d, "31003", 1.0) for d in teaching if d not in ("111",)] + [
+            ("303", "31003", 2.0),
+            ("302", "31007", 2.0),
+            ("302", "31022", 0.6),
+            ("402", "31002", 1.0),
+            ("402", "31099", 1.5),
+        ]
         csum = sum(w for _, _, w in cw)
         for dept, econ, w in cw:
             pno += 1
-            pname = {"31003": f"{names[dept]}实验室建设", "31007": "校园网升级改造", "31022": "教学管理软件采购",
-                     "31002": "办公设备更新", "31099": "校舍修缮工程"}[econ]
+            pname = {
+                "31003": f"{names[dept]}实验室建设",
+                "31007": "校园网升级改造",
+                "31022": "教学管理软件采购",
+                "31002": "办公设备更新",
+                "31099": "校舍修缮工程",
+            }[econ]
             add(dept, econ, capital * w / csum * rng.uniform(0.8, 1.2), (f"XM{fy}{pno:03d}", pname))
         for r in rows:
             if rng.random() < 0.2:
@@ -120,8 +184,13 @@ def budgets(ctx: Ctx, units: list[Unit], hr: HR, registered: dict[int, int]) -> 
     return out
 
 
-def write_budget(path: Path, fy: int, rows: list[BudgetRow], text_cells: set[tuple[int, int]],
-                 override_adjusted: dict[int, float]) -> None:
+def write_budget(
+    path: Path,
+    fy: int,
+    rows: list[BudgetRow],
+    text_cells: set[tuple[int, int]],
+    override_adjusted: dict[int, float],
+) -> None:
     wb = Workbook()
     ws = wb.active
     ws.title = "部门预算"
@@ -135,8 +204,17 @@ def write_budget(path: Path, fy: int, rows: list[BudgetRow], text_cells: set[tup
     for i, r in enumerate(rows):
         rown = 4 + i
         adj_total = override_adjusted.get(i, r.adjusted)
-        vals = [r.dept, r.dept_name, r.econ, ECON_CLASSES[r.econ], r.project, r.project_name,
-                r.initial, r.adjust, adj_total]
+        vals = [
+            r.dept,
+            r.dept_name,
+            r.econ,
+            ECON_CLASSES[r.econ],
+            r.project,
+            r.project_name,
+            r.initial,
+            r.adjust,
+            adj_total,
+        ]
         for j, v in enumerate(vals, start=1):
             if j >= 7 and (i, j) in text_cells:
                 v = f"{v:,.2f}"
@@ -161,8 +239,9 @@ def _amount(rng, x: float) -> str:
     return f"{x:.2f}"
 
 
-def generate_finance(ctx: Ctx, units: list[Unit], hr: HR, registered: dict[int, int], inbox: Path,
-                     manifest: Manifest) -> dict[str, int]:
+def generate_finance(
+    ctx: Ctx, units: list[Unit], hr: HR, registered: dict[int, int], inbox: Path, manifest: Manifest
+) -> dict[str, int]:
     """Write the inbox; return counts."""
     rng = ctx.sub_rng("finance")
     sc = ctx.scale
@@ -184,10 +263,20 @@ def generate_finance(ctx: Ctx, units: list[Unit], hr: HR, registered: dict[int, 
             r = rows[i]
             override[i] = round(r.adjusted + rng.choice([1000.0, -500.0, 20000.0, 0.5]), 2)
             text_cells.discard((i, 9))
-            manifest.add("budget_total_mismatch", "finance", "budget",
-                         {"file": f"预算_{fy}.xlsx", "line_no": 4 + i, "部门编码": r.dept, "经济分类编码": r.econ,
-                          "项目编号": r.project},
-                         "调整后预算数", f"{override[i]:.2f} != {r.initial:.2f} + {r.adjust:.2f}")
+            manifest.add(
+                "budget_total_mismatch",
+                "finance",
+                "budget",
+                {
+                    "file": f"预算_{fy}.xlsx",
+                    "line_no": 4 + i,
+                    "部门编码": r.dept,
+                    "经济分类编码": r.econ,
+                    "项目编号": r.project,
+                },
+                "调整后预算数",
+                f"{override[i]:.2f} != {r.initial:.2f} + {r.adjust:.2f}",
+            )
         write_budget(bdir / f"预算_{fy}.xlsx", fy, rows, text_cells, override)
         counts["budget_rows"] += len(rows)
         counts["budget_files"] += 1
@@ -239,7 +328,11 @@ def generate_finance(ctx: Ctx, units: list[Unit], hr: HR, registered: dict[int, 
             month_end = dt.date(fy + (m == 12), m % 12 + 1, 1) - dt.timedelta(days=1)
             if month_end >= today:
                 if dt.date(fy, m, 1) <= today:
-                    _write_ledger(ldir / f"凭证明细_{fy}{m:02d}.csv.part", _lines(rng, fy, m, months[m][: len(months[m]) // 3], names, admin, today), [])
+                    _write_ledger(
+                        ldir / f"凭证明细_{fy}{m:02d}.csv.part",
+                        _lines(rng, fy, m, months[m][: len(months[m]) // 3], names, admin, today),
+                        [],
+                    )
                     ctx.quirks.append(f"凭证明细_{fy}{m:02d}.csv.part is still being written")
                 continue
             lines = _lines(rng, fy, m, months[m], names, admin, month_end)
@@ -251,9 +344,14 @@ def generate_finance(ctx: Ctx, units: list[Unit], hr: HR, registered: dict[int, 
             name = f"凭证明细_{fy}{m:02d}.csv"
             for i in bad:
                 ln = list(lines[i])
-                manifest.add("ledger_unknown_unit", "finance", "ledger",
-                             {"file": name, "line_no": i + 2, "凭证号": ln[1], "分录号": ln[2]}, "部门编码",
-                             f"部门编码 999 is not a zzjg unit (was {ln[3]})")
+                manifest.add(
+                    "ledger_unknown_unit",
+                    "finance",
+                    "ledger",
+                    {"file": name, "line_no": i + 2, "凭证号": ln[1], "分录号": ln[2]},
+                    "部门编码",
+                    f"部门编码 999 is not a zzjg unit (was {ln[3]})",
+                )
                 ln[3], ln[4] = "999", "未知部门"
                 lines[i] = tuple(ln)
             _write_ledger(ldir / name, lines, [])
@@ -266,18 +364,47 @@ def generate_finance(ctx: Ctx, units: list[Unit], hr: HR, registered: dict[int, 
                         v2[i][10] = f"{float(v2[i][10].replace(',', '')) * 1.1:.2f}"
                 last_no = max(int(x[1].split("-")[1]) for x in v2) + 1
                 d = f"{month_end}"
-                v2.append([d, f"记-{last_no:04d}", 1, "203", names["203"], "5101", SUBJECTS["5101"], "30201", "",
-                           "补记办公费", "3600.00", ""])
-                v2.append([d, f"记-{last_no:04d}", 2, "203", names["203"], "1002", SUBJECTS["1002"], "", "",
-                           "补记办公费", "", "3600.00"])
+                v2.append(
+                    [
+                        d,
+                        f"记-{last_no:04d}",
+                        1,
+                        "203",
+                        names["203"],
+                        "5101",
+                        SUBJECTS["5101"],
+                        "30201",
+                        "",
+                        "补记办公费",
+                        "3600.00",
+                        "",
+                    ]
+                )
+                v2.append(
+                    [
+                        d,
+                        f"记-{last_no:04d}",
+                        2,
+                        "203",
+                        names["203"],
+                        "1002",
+                        SUBJECTS["1002"],
+                        "",
+                        "",
+                        "补记办公费",
+                        "",
+                        "3600.00",
+                    ]
+                )
                 _write_ledger(ldir / f"凭证明细_{fy}{m:02d}_v2.csv", [tuple(x) for x in v2], [])
                 counts["ledger_files"] += 1
                 ctx.quirks.append(f"凭证明细_{fy}{m:02d} re-exported as _v2 with corrections")
     return counts
 
 
-def _lines(rng, fy: int, m: int, spends: list[tuple], names: dict[str, str], admin: set[str],
-           last_day: dt.date) -> list[tuple]:
+def _lines(
+    rng, fy: int, m: int, spends: list[tuple], names: dict[str, str], admin: set[str], last_day: dt.date
+) -> list[tuple]:
     out: list[tuple] = []
     first = dt.date(fy, m, 1)
     days = (last_day - first).days
@@ -289,17 +416,51 @@ def _lines(rng, fy: int, m: int, spends: list[tuple], names: dict[str, str], adm
             d = first + dt.timedelta(days=rng.randint(0, days))
         vouchers.append((d, r, amt))
     # income: tuition in September, other income monthly
-    inc = [(first + dt.timedelta(days=rng.randint(0, days)), None, round(rng.uniform(2e5, 8e5) * (30 if m == 9 else 1), 2))]
+    inc = [
+        (
+            first + dt.timedelta(days=rng.randint(0, days)),
+            None,
+            round(rng.uniform(2e5, 8e5) * (30 if m == 9 else 1), 2),
+        )
+    ]
     vouchers += inc
     vouchers.sort(key=lambda v: (v[0], v[1].dept if v[1] else "", v[1].econ if v[1] else ""))
     for no, (d, r, amt) in enumerate(vouchers, start=1):
         vno = f"记-{no:04d}"
         ds = f"{d}"
         if r is None:
-            out.append((ds, vno, 1, "205", names["205"], "1002", SUBJECTS["1002"], "", "", "收到学费及其他收入",
-                        _amount(rng, amt), ""))
-            out.append((ds, vno, 2, "205", names["205"], "4101", SUBJECTS["4101"], "", "", "收到学费及其他收入",
-                        "", _amount(rng, amt)))
+            out.append(
+                (
+                    ds,
+                    vno,
+                    1,
+                    "205",
+                    names["205"],
+                    "1002",
+                    SUBJECTS["1002"],
+                    "",
+                    "",
+                    "收到学费及其他收入",
+                    _amount(rng, amt),
+                    "",
+                )
+            )
+            out.append(
+                (
+                    ds,
+                    vno,
+                    2,
+                    "205",
+                    names["205"],
+                    "4101",
+                    SUBJECTS["4101"],
+                    "",
+                    "",
+                    "收到学费及其他收入",
+                    "",
+                    _amount(rng, amt),
+                )
+            )
             continue
         cls = r.econ[:3]
         if cls == "310":
@@ -312,16 +473,60 @@ def _lines(rng, fy: int, m: int, spends: list[tuple], names: dict[str, str], adm
         if cls == "310" and rng.random() < 0.5:
             memo += ",含安装调试"
         reversal = rng.random() < 0.01 and cls != "301"
-        out.append((ds, vno, 1, r.dept, r.dept_name, subj, SUBJECTS[subj], r.econ, r.project or "", memo,
-                    _amount(rng, amt), ""))
-        out.append((ds, vno, 2, r.dept, r.dept_name, "1002", SUBJECTS["1002"], "", "", memo, "", _amount(rng, amt)))
+        out.append(
+            (
+                ds,
+                vno,
+                1,
+                r.dept,
+                r.dept_name,
+                subj,
+                SUBJECTS[subj],
+                r.econ,
+                r.project or "",
+                memo,
+                _amount(rng, amt),
+                "",
+            )
+        )
+        out.append(
+            (ds, vno, 2, r.dept, r.dept_name, "1002", SUBJECTS["1002"], "", "", memo, "", _amount(rng, amt))
+        )
         if reversal:
             part = round(-amt * 0.1, 2)
             vno2 = f"记-{no:04d}-1"
-            out.append((ds, vno2, 1, r.dept, r.dept_name, subj, SUBJECTS[subj], r.econ, r.project or "",
-                        f"冲销{memo}", _amount(rng, part), ""))
-            out.append((ds, vno2, 2, r.dept, r.dept_name, "1002", SUBJECTS["1002"], "", "", f"冲销{memo}", "",
-                        _amount(rng, part)))
+            out.append(
+                (
+                    ds,
+                    vno2,
+                    1,
+                    r.dept,
+                    r.dept_name,
+                    subj,
+                    SUBJECTS[subj],
+                    r.econ,
+                    r.project or "",
+                    f"冲销{memo}",
+                    _amount(rng, part),
+                    "",
+                )
+            )
+            out.append(
+                (
+                    ds,
+                    vno2,
+                    2,
+                    r.dept,
+                    r.dept_name,
+                    "1002",
+                    SUBJECTS["1002"],
+                    "",
+                    "",
+                    f"冲销{memo}",
+                    "",
+                    _amount(rng, part),
+                )
+            )
     return out
 
 

@@ -34,9 +34,16 @@ def clock(scale: str) -> dt.datetime:
     return dt.datetime(SCALES[scale].last_year + 1, 11, 20, 10, 0, 0)
 
 
-def generate_college(scale: str, out_dir: Path, *, seed: int = 20251, target: str = "sqlite",
-                     url: str | None = None, defect_rate: float = 0.01,
-                     progress: Callable[[str], None] | None = None) -> Path:
+def generate_college(
+    scale: str,
+    out_dir: Path,
+    *,
+    seed: int = 20251,
+    target: str = "sqlite",
+    url: str | None = None,
+    defect_rate: float = 0.01,
+    progress: Callable[[str], None] | None = None,
+) -> Path:
     """Generate the college into ``out_dir`` and return ``out_dir``."""
     if scale not in SCALES:
         raise ValueError(f"unknown scale {scale!r}; one of {sorted(SCALES)}")
@@ -62,7 +69,9 @@ def generate_college(scale: str, out_dir: Path, *, seed: int = 20251, target: st
     acad = acad_mod.generate_students(ctx, units, majors)
     years = acad_mod.census_dates(ctx)
     fte = acad_mod.census_fte(acad, years)
-    say(f"students: {len(acad.students)} (registered at census {', '.join(f'{y}: {fte[y][0]}' for y in years)})")
+    say(
+        f"students: {len(acad.students)} (registered at census {', '.join(f'{y}: {fte[y][0]}' for y in years)})"
+    )
     students_by_unit: dict[str, int] = {}
     for s in acad.students:
         if s.registered_at(census(ctx.scale.last_year)):
@@ -111,15 +120,24 @@ def generate_college(scale: str, out_dir: Path, *, seed: int = 20251, target: st
         "defect_rate": defect_rate,
         "target": target,
         "counts": counts,
-        "census": {str(y): {"registered": fte[y][0], "fte_students": round(fte[y][1], 1),
-                            "ratio_target": round(hr.targets[y][0], 2)} for y in years},
+        "census": {
+            str(y): {
+                "registered": fte[y][0],
+                "fte_students": round(fte[y][1], 1),
+                "ratio_target": round(hr.targets[y][0], 2),
+            }
+            for y in years
+        },
         "unit_crosswalk": {"academic_to_hr": acad.stray_codes},
         "quirks": ctx.quirks,
         "defect_counts": manifest.counts(),
     }
-    (out_dir / "college.json").write_text(json.dumps(college, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
-    (out_dir / "manifest.json").write_text(json.dumps(manifest.defects, ensure_ascii=False, indent=1) + "\n",
-                                           encoding="utf-8")
+    (out_dir / "college.json").write_text(
+        json.dumps(college, ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
+    )
+    (out_dir / "manifest.json").write_text(
+        json.dumps(manifest.defects, ensure_ascii=False, indent=1) + "\n", encoding="utf-8"
+    )
     say(f"done: {out_dir}")
     return out_dir
 
@@ -127,7 +145,9 @@ def generate_college(scale: str, out_dir: Path, *, seed: int = 20251, target: st
 def _link_staff_students(ctx: Ctx, acad, hr) -> set[str]:
     """A few staff are also part-time students (same person, same ID number)."""
     rng = ctx.sub_rng("links")
-    cands = [s for s in hr.staff if s.jzglbm in ("02", "03") and s.person.birth.year >= 1985 and s.lzrq is None]
+    cands = [
+        s for s in hr.staff if s.jzglbm in ("02", "03") and s.person.birth.year >= 1985 and s.lzrq is None
+    ]
     pts = [st for st in acad.students if st.xxxs == "2" and st.gjdqm == "156"]
     n = max(2, len(hr.staff) // 250)
     linked: set[str] = set()
@@ -151,8 +171,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--defect-rate", type=float, default=0.01)
     args = ap.parse_args(argv)
     try:
-        generate_college(args.scale, args.out, seed=args.seed, target=args.target, url=args.url,
-                         defect_rate=args.defect_rate, progress=lambda m: print(m, file=sys.stderr, flush=True))
+        generate_college(
+            args.scale,
+            args.out,
+            seed=args.seed,
+            target=args.target,
+            url=args.url,
+            defect_rate=args.defect_rate,
+            progress=lambda m: print(m, file=sys.stderr, flush=True),
+        )
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -44,7 +44,7 @@ class Staff:
     zgxlm: str = "21"
     zgxwm: str | None = "4"
     sfssx: str | None = None
-    titles: list[tuple[dt.date, str]] = field(default_factory=list)   # (prrq, code)
+    titles: list[tuple[dt.date, str]] = field(default_factory=list)  # (prrq, code)
 
     def employed_at(self, d: dt.date) -> bool:
         return self.lxrq <= d and (self.lzrq is None or self.lzrq > d)
@@ -72,7 +72,7 @@ class External:
 class HR:
     staff: list[Staff]
     externals: list[External]
-    targets: dict[int, tuple[float, int, int]]   # year -> (ratio target, ft target, ext target)
+    targets: dict[int, tuple[float, int, int]]  # year -> (ratio target, ft target, ext target)
 
 
 def _unit_weights(units: list[Unit], students_by_unit: dict[str, int]) -> list[tuple[str, float]]:
@@ -90,8 +90,13 @@ def _unit_weights(units: list[Unit], students_by_unit: dict[str, int]) -> list[t
     return out
 
 
-def generate_hr(ctx: Ctx, units: list[Unit], fte: dict[int, tuple[int, float]],
-                students_by_unit: dict[str, int], used_ids: set[str]) -> HR:
+def generate_hr(
+    ctx: Ctx,
+    units: list[Unit],
+    fte: dict[int, tuple[int, float]],
+    students_by_unit: dict[str, int],
+    used_ids: set[str],
+) -> HR:
     rng = ctx.sub_rng("hr")
     people = PersonFactory(ctx.sub_rng("hr-people"))
     people.used = used_ids
@@ -114,7 +119,9 @@ def generate_hr(ctx: Ctx, units: list[Unit], fte: dict[int, tuple[int, float]],
         return f"{d.year}{counters[d.year]:04d}"
 
     def make(category: str, hired: dt.date, age: int) -> Staff:
-        birth = rand_date(rng, dt.date(hired.year - age - 1, hired.month, 1), dt.date(hired.year - age, hired.month, 1))
+        birth = rand_date(
+            rng, dt.date(hired.year - age - 1, hired.month, 1), dt.date(hired.year - age, hired.month, 1)
+        )
         person = people.citizen(birth)
         if category == "01":
             dwh = rng.choices(unit_codes, weights=unit_w)[0]
@@ -160,7 +167,9 @@ def generate_hr(ctx: Ctx, units: list[Unit], fte: dict[int, tuple[int, float]],
         return rand_date(rng, dt.date(y, 6, 25), dt.date(y, 9, 20))
 
     def young_age() -> int:
-        return rng.choices([25, 26, 27, 28, 29, 30, 32, 35, 40, 45, 50], weights=[6, 10, 12, 12, 10, 8, 6, 4, 3, 2, 1])[0]
+        return rng.choices(
+            [25, 26, 27, 28, 29, 30, 32, 35, 40, 45, 50], weights=[6, 10, 12, 12, 10, 8, 6, 4, 3, 2, 1]
+        )[0]
 
     staff: list[Staff] = []
     first = years[0]
@@ -267,8 +276,16 @@ def _truncate_titles(s: Staff) -> None:
         s.titles = [t for t in s.titles if t[0] < s.lzrq or t is s.titles[0]]
 
 
-def _externals(ctx: Ctx, rng, people: PersonFactory, years: list[int], targets, retirees: dict[int, list[Staff]],
-               unit_codes: list[str], unit_w: list[float]) -> list[External]:
+def _externals(
+    ctx: Ctx,
+    rng,
+    people: PersonFactory,
+    years: list[int],
+    targets,
+    retirees: dict[int, list[Staff]],
+    unit_codes: list[str],
+    unit_w: list[float],
+) -> list[External]:
     exts: list[External] = []
     today = ctx.today
     n = 0
@@ -283,7 +300,9 @@ def _externals(ctx: Ctx, rng, people: PersonFactory, years: list[int], targets, 
         while need > 0:
             n += 1
             dur = rng.choices([1, 2, 3, 4], weights=[45, 30, 15, 10])[0]
-            start = rand_date(rng, dt.date(y - (rng.randint(0, 2) if y == years[0] else 0), 8, 20), dt.date(y, 9, 15))
+            start = rand_date(
+                rng, dt.date(y - (rng.randint(0, 2) if y == years[0] else 0), 8, 20), dt.date(y, 9, 15)
+            )
             end: dt.date | None = dt.date(y + dur, 7, 15)
             if end > today and rng.random() < 0.5:
                 end = None
@@ -297,7 +316,9 @@ def _externals(ctx: Ctx, rng, people: PersonFactory, years: list[int], targets, 
             else:
                 age = rng.randint(30, 62)
                 person = people.citizen(rand_date(rng, dt.date(y - age - 1, 1, 1), dt.date(y - age, 1, 1)))
-                title = rng.choices(["011", "012", "013", "061", "062", None], weights=[15, 30, 25, 12, 8, 10])[0]
+                title = rng.choices(
+                    ["011", "012", "013", "061", "062", None], weights=[15, 30, 25, 12, 8, 10]
+                )[0]
                 degree = rng.choices(["2", "3", "4", None], weights=[15, 45, 35, 5])[0]
                 pdwh = rng.choices(unit_codes, weights=unit_w)[0]
             if start > c:
@@ -316,12 +337,33 @@ def hr_tables(ctx: Ctx, units: list[Unit], hr: HR) -> dict[str, pa.Table]:
     sc = ctx.scale
     today = ctx.today
     root_date = dt.date(2003, 6, 1)
-    zrows = [("000", "江南理工学院", None, "02", f"{root_date}", None, ts(dt.date(sc.first_year - 6, 7, 1), 9 * 3600))]
+    zrows = [
+        (
+            "000",
+            "江南理工学院",
+            None,
+            "02",
+            f"{root_date}",
+            None,
+            ts(dt.date(sc.first_year - 6, 7, 1), 9 * 3600),
+        )
+    ]
     for u in units:
         jl = rand_date(rng, dt.date(2003, 6, 1), dt.date(2012, 6, 1))
-        zrows.append((u.hr, u.name, "000", u.dwlbm, f"{jl}", None, office_ts(rng, dt.date(sc.first_year - 6, 7, 1))))
-    zrows.append(("100", "基础部", "000", "01", "2003-06-01", f"{sc.first_year - 6}-06-30",
-                  office_ts(rng, dt.date(sc.first_year - 6, 7, 1))))
+        zrows.append(
+            (u.hr, u.name, "000", u.dwlbm, f"{jl}", None, office_ts(rng, dt.date(sc.first_year - 6, 7, 1)))
+        )
+    zrows.append(
+        (
+            "100",
+            "基础部",
+            "000",
+            "01",
+            "2003-06-01",
+            f"{sc.first_year - 6}-06-30",
+            office_ts(rng, dt.date(sc.first_year - 6, 7, 1)),
+        )
+    )
     zrows.sort(key=lambda r: r[0])
     srows = []
     bd_rows = []
@@ -329,21 +371,55 @@ def hr_tables(ctx: Ctx, units: list[Unit], hr: HR) -> dict[str, pa.Table]:
         p = s.person
         cur = s.titles[-1][1] if s.titles else None
         last_change = max([s.lxrq] + [t[0] for t in s.titles] + ([s.lzrq] if s.lzrq else []))
-        srows.append((s.gh, p.xm, p.xbm, f"{p.birth}", p.mzm, p.sfzjlxm, p.sfzjh, s.dwh, s.jzglbm, s.yrfsm,
-                      cur, s.zgxlm, s.zgxwm, s.sfssx, f"{s.lxrq}", f"{s.lzrq}" if s.lzrq else None, s.dqztm,
-                      office_ts(rng, min(today, last_change + dt.timedelta(days=rng.randint(0, 5))))))
+        srows.append(
+            (
+                s.gh,
+                p.xm,
+                p.xbm,
+                f"{p.birth}",
+                p.mzm,
+                p.sfzjlxm,
+                p.sfzjh,
+                s.dwh,
+                s.jzglbm,
+                s.yrfsm,
+                cur,
+                s.zgxlm,
+                s.zgxwm,
+                s.sfssx,
+                f"{s.lxrq}",
+                f"{s.lzrq}" if s.lzrq else None,
+                s.dqztm,
+                office_ts(rng, min(today, last_change + dt.timedelta(days=rng.randint(0, 5)))),
+            )
+        )
         prev = None
         for prrq, code in s.titles:
             bd_rows.append((prrq, s.gh, prev, code))
             prev = code
     bd_rows.sort(key=lambda r: (r[0], r[1]))
-    zc = [(100000 + i, gh, q, h, f"{d}", office_ts(rng, min(today, d + dt.timedelta(days=rng.randint(0, 20)))))
-          for i, (d, gh, q, h) in enumerate(bd_rows, start=1)]
+    zc = [
+        (100000 + i, gh, q, h, f"{d}", office_ts(rng, min(today, d + dt.timedelta(days=rng.randint(0, 20)))))
+        for i, (d, gh, q, h) in enumerate(bd_rows, start=1)
+    ]
     wrows = []
     for e in hr.externals:
         p = e.person
-        wrows.append((e.wpbh, p.xm, p.xbm, p.sfzjlxm, p.sfzjh, e.title, e.degree, e.pdwh, f"{e.start}",
-                      f"{e.end}" if e.end else None, office_ts(rng, min(today, e.start))))
+        wrows.append(
+            (
+                e.wpbh,
+                p.xm,
+                p.xbm,
+                p.sfzjlxm,
+                p.sfzjh,
+                e.title,
+                e.degree,
+                e.pdwh,
+                f"{e.start}",
+                f"{e.end}" if e.end else None,
+                office_ts(rng, min(today, e.start)),
+            )
+        )
     return {
         "zzjg": rows_to_table("zzjg", zrows),
         "jzgjbxx": rows_to_table("jzgjbxx", srows),
@@ -353,8 +429,20 @@ def hr_tables(ctx: Ctx, units: list[Unit], hr: HR) -> dict[str, pa.Table]:
     }
 
 
-LEVEL = {"011": 3, "081": 3, "060": 3, "090": 3, "012": 2, "061": 2, "082": 2, "091": 2,
-         "013": 1, "062": 1, "083": 1, "092": 1}
+LEVEL = {
+    "011": 3,
+    "081": 3,
+    "060": 3,
+    "090": 3,
+    "012": 2,
+    "061": 2,
+    "082": 2,
+    "091": 2,
+    "013": 1,
+    "062": 1,
+    "083": 1,
+    "092": 1,
+}
 
 
 def payroll(ctx: Ctx, hr: HR) -> pa.Table:
@@ -369,8 +457,10 @@ def payroll(ctx: Ctx, hr: HR) -> pa.Table:
         months.append((y, m))
         y, m = (y + 1, 1) if m == 12 else (y, m + 1)
     ffid = 1
-    cols: dict[str, list] = {c: [] for c in ("ffid", "gh", "ffny", "jbgz", "jxgz", "jt", "yfhj", "kkhj", "sfhj", "gxsj")}
-    for (y, m) in months:
+    cols: dict[str, list] = {
+        c: [] for c in ("ffid", "gh", "ffny", "jbgz", "jxgz", "jt", "yfhj", "kkhj", "sfhj", "gxsj")
+    }
+    for y, m in months:
         start = dt.date(y, m, 1)
         end = dt.date(y + (m == 12), m % 12 + 1, 1) - dt.timedelta(days=1)
         raise_f = 1.03 ** (y - ctx.scale.first_year)
@@ -398,4 +488,5 @@ def payroll(ctx: Ctx, hr: HR) -> pa.Table:
             cols["gxsj"].append(gx)
             ffid += 1
     from demo_college.common import schema
+
     return pa.table(cols, schema=schema("gzff"))

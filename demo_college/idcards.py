@@ -20,8 +20,25 @@ from demo_college.names import ETHNICITIES, GIVEN_FEMALE, GIVEN_MALE, SURNAMES
 
 #: provinces the college recruits from, with weights (a college in Jiangsu)
 PROVINCE_WEIGHTS: dict[str, float] = {
-    "32": 60, "34": 6, "37": 5, "41": 5, "33": 4, "36": 3, "42": 3, "43": 2, "51": 2, "13": 2,
-    "14": 1, "45": 1, "35": 1, "53": 1, "62": 1, "22": 1, "23": 1, "31": 1, "11": 0.5,
+    "32": 60,
+    "34": 6,
+    "37": 5,
+    "41": 5,
+    "33": 4,
+    "36": 3,
+    "42": 3,
+    "43": 2,
+    "51": 2,
+    "13": 2,
+    "14": 1,
+    "45": 1,
+    "35": 1,
+    "53": 1,
+    "62": 1,
+    "22": 1,
+    "23": 1,
+    "31": 1,
+    "11": 0.5,
 }
 
 
@@ -99,9 +116,33 @@ def make_ethnicity(rng: random.Random) -> str:
 
 
 def make_phone(rng: random.Random) -> str:
-    prefix = rng.choice(["130", "131", "132", "135", "136", "137", "138", "139", "150", "151",
-                         "152", "157", "158", "159", "177", "180", "181", "182", "187", "188",
-                         "189", "191", "199"])
+    prefix = rng.choice(
+        [
+            "130",
+            "131",
+            "132",
+            "135",
+            "136",
+            "137",
+            "138",
+            "139",
+            "150",
+            "151",
+            "152",
+            "157",
+            "158",
+            "159",
+            "177",
+            "180",
+            "181",
+            "182",
+            "187",
+            "188",
+            "189",
+            "191",
+            "199",
+        ]
+    )
     return prefix + f"{rng.randrange(0, 10**8):08d}"
 
 
@@ -160,7 +201,25 @@ class PersonFactory:
         if country in ("344", "446", "158"):
             name = make_name(rng, male)
         else:
-            syll = ["AN", "BAO", "KIM", "LEE", "NGUYEN", "TRAN", "SOK", "SOMCHAI", "BAT", "ALI",
-                    "KHAN", "PARK", "CHOI", "LE", "PHAM", "ERDENE", "AIDOS", "RAHMAN"]
+            syll = [
+                "AN",
+                "BAO",
+                "KIM",
+                "LEE",
+                "NGUYEN",
+                "TRAN",
+                "SOK",
+                "SOMCHAI",
+                "BAT",
+                "ALI",
+                "KHAN",
+                "PARK",
+                "CHOI",
+                "LE",
+                "PHAM",
+                "ERDENE",
+                "AIDOS",
+                "RAHMAN",
+            ]
             name = f"{rng.choice(syll)} {rng.choice(syll)}"
         return Person(name, male, birth, "", doc, num)

@@ -43,8 +43,9 @@ def _duck():
     return connect()
 
 
-def write_sqlite(tables: dict[str, pa.Table], path: Path, system: str,
-                 progress: Callable[[str], None] | None = None) -> None:
+def write_sqlite(
+    tables: dict[str, pa.Table], path: Path, system: str, progress: Callable[[str], None] | None = None
+) -> None:
     path = Path(path)
     if path.exists():
         path.unlink()
@@ -113,7 +114,9 @@ def _sql_str(s: str) -> str:
     return "'" + s.replace("'", "''") + "'"
 
 
-def write_postgres(tables: dict[str, pa.Table], url: str, progress: Callable[[str], None] | None = None) -> None:
+def write_postgres(
+    tables: dict[str, pa.Table], url: str, progress: Callable[[str], None] | None = None
+) -> None:
     """Academic tables into PostgreSQL (database created if missing, tables recreated)."""
     db = _parse(url)["db"]
     duck = _duck()
@@ -123,7 +126,9 @@ def write_postgres(tables: dict[str, pa.Table], url: str, progress: Callable[[st
             f"select count(*) from postgres_query('pgadmin', {_sql_str(f'select 1 from pg_database where datname = {_sql_str(db)}')})"
         ).fetchone()[0]
         if not exists:
-            duck.execute(f"CALL postgres_execute('pgadmin', {_sql_str(f'CREATE DATABASE {db}')}, use_transaction=false)")
+            duck.execute(
+                f"CALL postgres_execute('pgadmin', {_sql_str(f'CREATE DATABASE {db}')}, use_transaction=false)"
+            )
         duck.execute("DETACH pgadmin")
         duck.execute(f"ATTACH {_sql_str(pg_libpq(url))} AS pg (TYPE postgres)")
         ddl = ddl_statements("academic")
@@ -150,7 +155,9 @@ def write_mysql(tables: dict[str, pa.Table], url: str, progress: Callable[[str],
     duck = _duck()
     try:
         duck.execute(f"ATTACH {_sql_str(mysql_libpq(url, ''))} AS myadmin (TYPE mysql)")
-        duck.execute(f"CALL mysql_execute('myadmin', {_sql_str(f'CREATE DATABASE IF NOT EXISTS `{db}` CHARACTER SET utf8mb4')})")
+        duck.execute(
+            f"CALL mysql_execute('myadmin', {_sql_str(f'CREATE DATABASE IF NOT EXISTS `{db}` CHARACTER SET utf8mb4')})"
+        )
         duck.execute("DETACH myadmin")
         duck.execute(f"ATTACH {_sql_str(mysql_libpq(url))} AS my (TYPE mysql)")
         ddl = ddl_statements("hr")
@@ -170,9 +177,14 @@ def write_mysql(tables: dict[str, pa.Table], url: str, progress: Callable[[str],
                     if "0000-00-00" in vals:
                         pk = t.column_names[0]
                         keys = t.column(pk).to_pylist()
-                        zero.setdefault(name, []).extend((col, pk, k) for k, v in zip(keys, vals, strict=True) if v == "0000-00-00")
-                        t = t.set_column(t.column_names.index(col), col,
-                                         pa.array([None if v == "0000-00-00" else v for v in vals], pa.string()))
+                        zero.setdefault(name, []).extend(
+                            (col, pk, k) for k, v in zip(keys, vals, strict=True) if v == "0000-00-00"
+                        )
+                        t = t.set_column(
+                            t.column_names.index(col),
+                            col,
+                            pa.array([None if v == "0000-00-00" else v for v in vals], pa.string()),
+                        )
             duck.register("_t", t)
             duck.execute(f"INSERT INTO my.{name} SELECT * FROM _t")
             duck.unregister("_t")
@@ -202,8 +214,9 @@ def read_sqlite_tables(path: Path, system: str) -> dict[str, pa.Table]:
         con.close()
 
 
-def copy_college_to_server(college_dir: Path, target: str, url: str,
-                           progress: Callable[[str], None] | None = None) -> None:
+def copy_college_to_server(
+    college_dir: Path, target: str, url: str, progress: Callable[[str], None] | None = None
+) -> None:
     """Load an already generated college's academic tables into PostgreSQL or its HR tables into MySQL."""
     college_dir = Path(college_dir)
     if target == "postgres":

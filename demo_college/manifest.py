@@ -17,10 +17,19 @@ from typing import Any
 class Manifest:
     defects: list[dict[str, Any]] = field(default_factory=list)
 
-    def add(self, defect: str, system: str, table: str, key: dict[str, Any], column: str | None,
-            detail: str) -> None:
-        self.defects.append({"defect": defect, "system": system, "table": table, "key": key,
-                             "column": column, "detail": detail})
+    def add(
+        self, defect: str, system: str, table: str, key: dict[str, Any], column: str | None, detail: str
+    ) -> None:
+        self.defects.append(
+            {
+                "defect": defect,
+                "system": system,
+                "table": table,
+                "key": key,
+                "column": column,
+                "detail": detail,
+            }
+        )
 
     def counts(self) -> dict[str, int]:
         out: dict[str, int] = {}

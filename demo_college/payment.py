@@ -80,11 +80,15 @@ def generate_bills(ctx: Ctx, acad: Academic, manifest: Manifest) -> list[dict[st
                         pd = rand_date(rng, dt.date(y, 9, 1), dt.date(y, 9, 25))
                     else:
                         pd = rand_date(rng, dt.date(y, 9, 26), dt.date(y, 12, 31))
-                    paid_at = dt.datetime.combine(pd, dt.time()) + dt.timedelta(seconds=rng.randrange(7 * 3600, 23 * 3600))
+                    paid_at = dt.datetime.combine(pd, dt.time()) + dt.timedelta(
+                        seconds=rng.randrange(7 * 3600, 23 * 3600)
+                    )
                     paid, status = net, "paid"
                 elif r < 0.965:
                     pd = rand_date(rng, dt.date(y, 9, 1), dt.date(y, 10, 15))
-                    paid_at = dt.datetime.combine(pd, dt.time()) + dt.timedelta(seconds=rng.randrange(7 * 3600, 23 * 3600))
+                    paid_at = dt.datetime.combine(pd, dt.time()) + dt.timedelta(
+                        seconds=rng.randrange(7 * 3600, 23 * 3600)
+                    )
                     paid, status = round(net * rng.choice([0.3, 0.5, 0.5, 0.6]), 2), "partial"
                 if paid_at is not None:
                     if paid_at > now:
@@ -95,16 +99,26 @@ def generate_bills(ctx: Ctx, acad: Academic, manifest: Manifest) -> list[dict[st
                         if updated > now:
                             updated = paid_at
                 if early_leave and paid > 0:
-                    rd = max(st.leave_date, paid_at.date() if paid_at else st.leave_date) + dt.timedelta(days=rng.randint(5, 25))
+                    rd = max(st.leave_date, paid_at.date() if paid_at else st.leave_date) + dt.timedelta(
+                        days=rng.randint(5, 25)
+                    )
                     refund_at = dt.datetime.combine(rd, dt.time(15, rng.randint(0, 59), rng.randint(0, 59)))
                     if refund_at <= now:
                         paid, status, updated = 0.0, "refunded", refund_at
-                bills.append({
-                    "bill_id": f"{y}{item}{seq:07d}", "student_no": st.xh, "item_code": item,
-                    "academic_year": f"{y}-{y + 1}", "amount_due": _money(due), "amount_waived": _money(waived),
-                    "amount_paid": _money(paid), "status": status,
-                    "paid_at": _iso(paid_at) if paid_at else None, "updated_at": _iso(updated),
-                })
+                bills.append(
+                    {
+                        "bill_id": f"{y}{item}{seq:07d}",
+                        "student_no": st.xh,
+                        "item_code": item,
+                        "academic_year": f"{y}-{y + 1}",
+                        "amount_due": _money(due),
+                        "amount_waived": _money(waived),
+                        "amount_paid": _money(paid),
+                        "status": status,
+                        "paid_at": _iso(paid_at) if paid_at else None,
+                        "updated_at": _iso(updated),
+                    }
+                )
         # defect: bills for students the academic system does not know
         n_bad = ctx.defect_count(seq, factor=0.02, cap=20)
         for k in range(n_bad):
@@ -115,23 +129,37 @@ def generate_bills(ctx: Ctx, acad: Academic, manifest: Manifest) -> list[dict[st
             if paid_at > now:
                 continue
             xh = f"{y}9{k:05d}"
-            bills.append({
-                "bill_id": bid, "student_no": xh, "item_code": "01", "academic_year": f"{y}-{y + 1}",
-                "amount_due": "15800.00", "amount_waived": "0.00", "amount_paid": "15800.00", "status": "paid",
-                "paid_at": _iso(paid_at), "updated_at": _iso(dt.datetime.combine(pd, dt.time(23, 30))),
-            })
-            manifest.add("bill_unknown_student", "payment", "bills", {"bill_id": bid}, "student_no",
-                         f"student_no {xh} is not in xsjbsj")
+            bills.append(
+                {
+                    "bill_id": bid,
+                    "student_no": xh,
+                    "item_code": "01",
+                    "academic_year": f"{y}-{y + 1}",
+                    "amount_due": "15800.00",
+                    "amount_waived": "0.00",
+                    "amount_paid": "15800.00",
+                    "status": "paid",
+                    "paid_at": _iso(paid_at),
+                    "updated_at": _iso(dt.datetime.combine(pd, dt.time(23, 30))),
+                }
+            )
+            manifest.add(
+                "bill_unknown_student",
+                "payment",
+                "bills",
+                {"bill_id": bid},
+                "student_no",
+                f"student_no {xh} is not in xsjbsj",
+            )
     bills.sort(key=lambda b: (b["updated_at"], b["bill_id"]))
     return bills
 
 
 def write_bills(bills: list[dict[str, Any]], path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
+
     def q(v: str | None) -> str:
         return "null" if v is None else '"' + v + '"'  # generated values: no quotes or escapes
 
     with path.open("w", encoding="utf-8") as fh:
-        fh.writelines(
-            "{" + ", ".join(f'"{k}": {q(v)}' for k, v in b.items()) + "}\n" for b in bills
-        )
+        fh.writelines("{" + ", ".join(f'"{k}": {q(v)}' for k, v in b.items()) + "}\n" for b in bills)

@@ -62,14 +62,15 @@ class BillStore:
         with Path(path).open(encoding="utf-8") as fh:
             return cls([json.loads(line) for line in fh if line.strip()])
 
-    def page(self, since: float | None, after: tuple[float, str] | None, offset: int, size: int
-             ) -> tuple[list[dict[str, Any]], int, tuple[float, str] | None]:
+    def page(
+        self, since: float | None, after: tuple[float, str] | None, offset: int, size: int
+    ) -> tuple[list[dict[str, Any]], int, tuple[float, str] | None]:
         with self.lock:
             lo = 0 if since is None else bisect.bisect_left(self.keys, (since, ""))
             total = len(self.keys) - lo
             start = lo if after is None else max(lo, bisect.bisect_right(self.keys, after))
             start += offset
-            chunk = self.keys[start:start + size]
+            chunk = self.keys[start : start + size]
             items = [dict(self.by_id[bid]) for _, bid in chunk]
             more = start + size < len(self.keys)
             last = chunk[-1] if chunk and more else None
@@ -175,8 +176,15 @@ class _Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
 
-    def __init__(self, addr: tuple[str, int], store: BillStore, token: str, fault_rate: float, seed: int,
-                 retry_after: int) -> None:
+    def __init__(
+        self,
+        addr: tuple[str, int],
+        store: BillStore,
+        token: str,
+        fault_rate: float,
+        seed: int,
+        retry_after: int,
+    ) -> None:
         super().__init__(addr, _Handler)
         self.store = store
         self.token = token
@@ -200,8 +208,16 @@ class _Server(ThreadingHTTPServer):
 class PaymentServer:
     """The payment API on loopback, in a background thread."""
 
-    def __init__(self, data_path: str | Path, host: str = "127.0.0.1", port: int = 0, token: str = "demo-token",
-                 fault_rate: float = 0.0, seed: int = 7, retry_after: int = 1) -> None:
+    def __init__(
+        self,
+        data_path: str | Path,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        token: str = "demo-token",
+        fault_rate: float = 0.0,
+        seed: int = 7,
+        retry_after: int = 1,
+    ) -> None:
         self.store = BillStore.from_jsonl(Path(data_path))
         self.token = token
         self._server = _Server((host, port), self.store, token, fault_rate, seed, retry_after)

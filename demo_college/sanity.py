@@ -45,14 +45,21 @@ def indicators(out_dir: Path) -> dict[str, Any]:
         ext = con.execute(f"""select count(*) from h.wpjs w where cast(prksrq as date) <= {c}
             and (prjsrq is null or cast(prjsrq as date) >= {c})
             and not exists (select 1 from h.jzgjbxx j where j.sfzjh = w.sfzjh
-                and cast(j.lxrq as date) <= {c} and (j.lzrq is null or try_cast(j.lzrq as date) > {c}))""").fetchone()[0]
+                and cast(j.lxrq as date) <= {c} and (j.lzrq is null or try_cast(j.lzrq as date) > {c}))""").fetchone()[
+            0
+        ]
         total = ft + 0.5 * ext
-        res[y] = {"registered": row[0], "fte": round(float(row[1]), 1), "fulltime_teachers": ft,
-                  "external_teachers": ext, "student_teacher_ratio": round(float(row[1]) / total, 2) if total else None}
+        res[y] = {
+            "registered": row[0],
+            "fte": round(float(row[1]), 1),
+            "fulltime_teachers": ft,
+            "external_teachers": ext,
+            "student_teacher_ratio": round(float(row[1]) / total, 2) if total else None,
+        }
     for y in range(first, last + 1):
         pr = con.execute(f"""
             with g as (select *, row_number() over (partition by xh, jxbh order by gxsj desc, cjid desc) rn
-                       from a.cjxx where sfsc <> '1' and xnxq in ('{y}-{y+1}-1', '{y}-{y+1}-2') and ksxzm = '01'),
+                       from a.cjxx where sfsc <> '1' and xnxq in ('{y}-{y + 1}-1', '{y}-{y + 1}-2') and ksxzm = '01'),
             k as (select kscj from g where rn = 1 and kscj <> '缓考' and kscj is not null
                   and (try_cast(kscj as double) between 0 and 100 or kscj in ('优秀','良好','中等','及格','不及格','缺考')))
             select avg(case when try_cast(kscj as double) >= 60 or kscj in ('优秀','良好','中等','及格') then 1.0 else 0 end) from k
@@ -61,11 +68,20 @@ def indicators(out_dir: Path) -> dict[str, Any]:
             select count(*), avg(case when q.qxlbm in ('10','11','12','20','21','30') then 1.0 else 0 end),
                    avg(case when s.pycc in ('1','3') then (case when b.xwm is not null then 1.0 else 0 end) end)
             from a.byxx b join a.xsjbsj s using (xh) left join a.byqx q using (xh)
-            where b.byjlm = '01' and cast(b.byrq as date) between DATE '{y}-09-01' and DATE '{y+1}-08-31'""").fetchone()
-        res[y].update({"first_attempt_pass_rate": round(float(pr or 0), 4), "graduates": grads[0],
-                       "employment_rate": round(float(grads[1] or 0), 4), "degree_award_rate": round(float(grads[2] or 0), 4)})
+            where b.byjlm = '01' and cast(b.byrq as date) between DATE '{y}-09-01' and DATE '{y + 1}-08-31'""").fetchone()
+        res[y].update(
+            {
+                "first_attempt_pass_rate": round(float(pr or 0), 4),
+                "graduates": grads[0],
+                "employment_rate": round(float(grads[1] or 0), 4),
+                "degree_award_rate": round(float(grads[2] or 0), 4),
+            }
+        )
     # money
-    bills = [json.loads(line) for line in (out_dir / "payment" / "bills.jsonl").read_text(encoding="utf-8").splitlines()]
+    bills = [
+        json.loads(line)
+        for line in (out_dir / "payment" / "bills.jsonl").read_text(encoding="utf-8").splitlines()
+    ]
     inbox = out_dir / "finance_inbox"
     for f in range(first, last + 2):
         due = paid = 0.0
@@ -75,11 +91,15 @@ def indicators(out_dir: Path) -> dict[str, Any]:
                 paid += float(b["amount_paid"])
         budget = _budget_total(inbox, f)
         spend, pers = _spend(inbox, f)
-        res.setdefault(f, {}).update({
-            "tuition_collection_rate": round(paid / due, 4) if due else None,
-            "budget_total": round(budget, 2), "expenditure_total": round(spend, 2),
-            "budget_execution_rate": round(spend / budget, 4) if budget else None,
-            "personnel_expenditure_ratio": round(pers / spend, 4) if spend else None})
+        res.setdefault(f, {}).update(
+            {
+                "tuition_collection_rate": round(paid / due, 4) if due else None,
+                "budget_total": round(budget, 2),
+                "expenditure_total": round(spend, 2),
+                "budget_execution_rate": round(spend / budget, 4) if budget else None,
+                "personnel_expenditure_ratio": round(pers / spend, 4) if spend else None,
+            }
+        )
     con.close()
     return res
 

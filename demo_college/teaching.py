@@ -23,7 +23,11 @@ from demo_college.names import COURSE_PREFIXES, COURSE_STEMS, GENERAL_COURSES
 
 LEVELS = ["优秀", "良好", "中等", "及格", "不及格"]
 K_ABSENT, K_DEFER, K_BAD = 1006, 1007, 1008
-KSCJ_DICT = [str(i // 10) if i % 10 == 0 else f"{i // 10}.{i % 10}" for i in range(1001)] + LEVELS + ["缺考", "缓考", "105"]
+KSCJ_DICT = (
+    [str(i // 10) if i % 10 == 0 else f"{i // 10}.{i % 10}" for i in range(1001)]
+    + LEVELS
+    + ["缺考", "缓考", "105"]
+)
 
 
 class Curriculum:
@@ -42,8 +46,16 @@ class Curriculum:
         acad_code = {u.hr: u.acad for u in acad.units}
         gen_by_sem: dict[int, list[int]] = {}
         for i, (name, xf, _h, unit, sems) in enumerate(GENERAL_COURSES, start=1):
-            cid = self._add(f"G{i:04d}", name, xf, "03", unit, acad_code[unit],
-                            any(w in name for w in ("体育", "形势", "心理", "军事", "就业")), False)
+            cid = self._add(
+                f"G{i:04d}",
+                name,
+                xf,
+                "03",
+                unit,
+                acad_code[unit],
+                any(w in name for w in ("体育", "形势", "心理", "军事", "就业")),
+                False,
+            )
             for s in sems:
                 gen_by_sem.setdefault(s, []).append(cid)
         majors = acad.majors
@@ -72,13 +84,21 @@ class Curriculum:
                         cname = "学位论文"
                     else:
                         while True:
-                            cname = f"{rng.choice(COURSE_PREFIXES)}{m.name[:rng.choice([2, 3, 4])]}{rng.choice(COURSE_STEMS)}"
+                            cname = f"{rng.choice(COURSE_PREFIXES)}{m.name[: rng.choice([2, 3, 4])]}{rng.choice(COURSE_STEMS)}"
                             if cname not in used_names:
                                 break
                     used_names.add(cname)
                     xf = rng.choice([2.0, 2.0, 2.5, 3.0, 3.0, 3.5, 4.0]) if not last else 6.0
-                    cid = self._add(f"Z{m.zyh}{sem:02d}{k}", cname, xf, "01", m.unit.hr, m.unit.acad,
-                                    rng.random() < 0.18 or last, rng.random() < 0.15)
+                    cid = self._add(
+                        f"Z{m.zyh}{sem:02d}{k}",
+                        cname,
+                        xf,
+                        "01",
+                        m.unit.hr,
+                        m.unit.acad,
+                        rng.random() < 0.18 or last,
+                        rng.random() < 0.15,
+                    )
                     slots.append(cid)
                 for j, cid in enumerate(slots[: self.width]):
                     self.ft[m.idx, sem - 1, j] = cid
@@ -96,8 +116,17 @@ class Curriculum:
             self.electives[u] = lst
         self.difficulty = ctx.sub_np("difficulty").normal(0.0, 0.6, len(self.kch))
 
-    def _add(self, kch: str, name: str, xf: float, kcxzm: str, unit_hr: str, unit_acad: str, five: bool,
-             decimal: bool) -> int:
+    def _add(
+        self,
+        kch: str,
+        name: str,
+        xf: float,
+        kcxzm: str,
+        unit_hr: str,
+        unit_acad: str,
+        five: bool,
+        decimal: bool,
+    ) -> int:
         self.kch.append(kch)
         self.name.append(name)
         self.xf.append(xf)
@@ -111,8 +140,10 @@ class Curriculum:
     def table(self, ctx: Ctx) -> pa.Table:
         rng = ctx.sub_rng("kcxx")
         base = dt.date(ctx.scale.first_year - 6, 7, 10)
-        rows = [(k, n, x, int(x * 16), z, u, office_ts(rng, base + dt.timedelta(days=rng.randint(0, 40))))
-                for k, n, x, z, u in zip(self.kch, self.name, self.xf, self.kcxzm, self.unit_acad, strict=True)]
+        rows = [
+            (k, n, x, int(x * 16), z, u, office_ts(rng, base + dt.timedelta(days=rng.randint(0, 40))))
+            for k, n, x, z, u in zip(self.kch, self.name, self.xf, self.kcxzm, self.unit_acad, strict=True)
+        ]
         return rows_to_table("kcxx", rows)
 
 
@@ -185,7 +216,7 @@ def generate_teaching(ctx: Ctx, acad: Academic, hr: HR, manifest: Manifest) -> d
     g = ctx.sub_np("grades")
     n_courses = len(cur.kch)
     # expand student-terms into course rows
-    ft_slots = cur.ft[e["m"], e["sem"] - 1]           # (P, W)
+    ft_slots = cur.ft[e["m"], e["sem"] - 1]  # (P, W)
     ad_slots = cur.adult[e["m"], e["sem"] - 1]
     slots = np.where(e["adult"][:, None] == 1, ad_slots, ft_slots)
     P, W = slots.shape
@@ -231,7 +262,13 @@ def generate_teaching(ctx: Ctx, acad: Academic, hr: HR, manifest: Manifest) -> d
     decimal = np.asarray(cur.decimal)
 
     def draw(stud, crs, base, spread):
-        raw = base + 9.0 * st_ability[stud] - 5.0 * cur.difficulty[crs] + adult_bonus[stud] + spread * g.standard_normal(len(stud))
+        raw = (
+            base
+            + 9.0 * st_ability[stud]
+            - 5.0 * cur.difficulty[crs]
+            + adult_bonus[stud]
+            + spread * g.standard_normal(len(stud))
+        )
         raw = np.clip(raw, 0.0, 100.0)
         s10 = np.where(decimal[crs], np.round(raw * 10), np.round(raw) * 10).astype(np.int64)
         lvl = np.select([raw >= 90, raw >= 80, raw >= 70, raw >= 60], [0, 1, 2, 3], 4)
@@ -302,7 +339,9 @@ def generate_teaching(ctx: Ctx, acad: Academic, hr: HR, manifest: Manifest) -> d
     for i in range(n_all):
         t = int(all_sec_term[i])
         tch, lx = teacher[i], jslx[i]
-        jxrw_rows.append((jx[i], xnxq_list[t], cur.kch[int(all_sec_course[i])], tch, lx, int(xkrs_all[i]), task_ts[i]))
+        jxrw_rows.append(
+            (jx[i], xnxq_list[t], cur.kch[int(all_sec_course[i])], tch, lx, int(xkrs_all[i]), task_ts[i])
+        )
     jxrw = rows_to_table("jxrw", jxrw_rows)
 
     # ---------------- cjxx assembly
@@ -318,13 +357,17 @@ def generate_teaching(ctx: Ctx, acad: Academic, hr: HR, manifest: Manifest) -> d
         return resit_ts_of[key]
 
     rk_keys, rk_inv = np.unique(f_term[r_idx] * n_courses + f_course[r_idx], return_inverse=True)
-    rk_ts = np.array([resit_ts(int(k) // n_courses, int(k) % n_courses) for k in rk_keys.tolist()], dtype=np.int64)
+    rk_ts = np.array(
+        [resit_ts(int(k) // n_courses, int(k) % n_courses) for k in rk_keys.tolist()], dtype=np.int64
+    )
     r_ts = rk_ts[rk_inv] if len(rk_keys) else np.zeros(0, dtype=np.int64)
     # soft-deleted rows: deleted a day or two after entry
     d_ts = []
     for sec in f_sec[d_idx].tolist():
         d_ts.append(len(grade_ts) + len(extra_ts))
-        base = dt.datetime.strptime(grade_ts[sec], "%Y-%m-%d %H:%M:%S") + dt.timedelta(days=1, minutes=rng.randint(5, 600))
+        base = dt.datetime.strptime(grade_ts[sec], "%Y-%m-%d %H:%M:%S") + dt.timedelta(
+            days=1, minutes=rng.randint(5, 600)
+        )
         extra_ts.append(ts(base))
     all_ts = grade_ts + extra_ts
     parts = {
@@ -333,10 +376,18 @@ def generate_teaching(ctx: Ctx, acad: Academic, hr: HR, manifest: Manifest) -> d
         "course": [f_course, f_course[r_idx], f_course[t_idx], f_course[d_idx]],
         "term": [f_term, f_term[r_idx], t_term, f_term[d_idx]],
         "code": [f_code, r_code, t_code, d_code],
-        "ks": [np.zeros(len(gi), np.int64), np.ones(len(r_idx), np.int64), np.full(len(t_idx), 2, np.int64),
-               np.zeros(len(d_idx), np.int64)],
-        "del": [np.zeros(len(gi), np.int64), np.zeros(len(r_idx), np.int64), np.zeros(len(t_idx), np.int64),
-                np.ones(len(d_idx), np.int64)],
+        "ks": [
+            np.zeros(len(gi), np.int64),
+            np.ones(len(r_idx), np.int64),
+            np.full(len(t_idx), 2, np.int64),
+            np.zeros(len(d_idx), np.int64),
+        ],
+        "del": [
+            np.zeros(len(gi), np.int64),
+            np.zeros(len(r_idx), np.int64),
+            np.zeros(len(t_idx), np.int64),
+            np.ones(len(d_idx), np.int64),
+        ],
         "ts": [f_sec, r_ts, n_sec + cx_of_row, np.asarray(d_ts, dtype=np.int64)],
     }
     cj = {k: np.concatenate(v) for k, v in parts.items()}
@@ -344,17 +395,27 @@ def generate_teaching(ctx: Ctx, acad: Academic, hr: HR, manifest: Manifest) -> d
     n_rows = len(cj["stud"])
     corr = np.nonzero(g.random(n_rows) < 0.004)[0]
     for i in corr.tolist():
-        base = dt.datetime.strptime(all_ts[cj["ts"][i]], "%Y-%m-%d %H:%M:%S") + dt.timedelta(days=rng.randint(3, 40), minutes=rng.randint(0, 400))
+        base = dt.datetime.strptime(all_ts[cj["ts"][i]], "%Y-%m-%d %H:%M:%S") + dt.timedelta(
+            days=rng.randint(3, 40), minutes=rng.randint(0, 400)
+        )
         all_ts.append(ts(min(base, ctx.now)))
         cj["ts"][i] = len(all_ts) - 1
     # defects: out-of-range scores and duplicated rows
     numeric_first = np.nonzero((cj["ks"] == 0) & (cj["del"] == 0) & (cj["code"] < 1001))[0]
     n_bad = ctx.defect_count(n_rows, factor=0.01, cap=300)
     g2 = ctx.sub_np("grade-defects")
-    bad = np.sort(g2.choice(numeric_first, size=min(n_bad, len(numeric_first)), replace=False)) if n_bad else np.array([], np.int64)
+    bad = (
+        np.sort(g2.choice(numeric_first, size=min(n_bad, len(numeric_first)), replace=False))
+        if n_bad
+        else np.array([], np.int64)
+    )
     n_dup = ctx.defect_count(n_rows, factor=0.01, cap=300)
     dup_pool = np.setdiff1d(np.nonzero(cj["del"] == 0)[0], bad)
-    dup = np.sort(g2.choice(dup_pool, size=min(n_dup, len(dup_pool)), replace=False)) if n_dup else np.array([], np.int64)
+    dup = (
+        np.sort(g2.choice(dup_pool, size=min(n_dup, len(dup_pool)), replace=False))
+        if n_dup
+        else np.array([], np.int64)
+    )
     cj["code"][bad] = K_BAD
     for k in cj:
         cj[k] = np.concatenate([cj[k], cj[k][dup]])
@@ -370,33 +431,52 @@ def generate_teaching(ctx: Ctx, acad: Academic, hr: HR, manifest: Manifest) -> d
         return pa.DictionaryArray.from_arrays(pa.array(idx.astype(np.int32)), d).cast(pa.string())
 
     code = cj["code"]
-    jd = np.where(code < 1001, np.where(code >= 600, np.round((code / 10.0 - 50.0) / 10.0, 2), 0.0),
-                  np.select([code == 1001, code == 1002, code == 1003, code == 1004], [4.5, 3.5, 2.5, 1.5], 0.0))
+    jd = np.where(
+        code < 1001,
+        np.where(code >= 600, np.round((code / 10.0 - 50.0) / 10.0, 2), 0.0),
+        np.select([code == 1001, code == 1002, code == 1003, code == 1004], [4.5, 3.5, 2.5, 1.5], 0.0),
+    )
     jd_null = (code == K_DEFER) | (g.random(len(code)) < 0.03)
     jd = np.where(code == K_BAD, 5.5, jd)
-    cjxx = pa.table({
-        "cjid": pa.array(cjid),
-        "xh": dec(cj["stud"], xh_dict),
-        "jxbh": dec(cj["sec"], jx_dict),
-        "kch": dec(cj["course"], kch_dict),
-        "xnxq": dec(cj["term"], xnxq_dict),
-        "kscj": dec(code, kscj_dict),
-        "jd": pa.array(jd, mask=jd_null),
-        "ksxzm": dec(cj["ks"], pa.array(["01", "02", "03"])),
-        "sfsc": dec(cj["del"], pa.array(["0", "1"])),
-        "gxsj": dec(cj["ts"], ts_dict),
-    })
+    cjxx = pa.table(
+        {
+            "cjid": pa.array(cjid),
+            "xh": dec(cj["stud"], xh_dict),
+            "jxbh": dec(cj["sec"], jx_dict),
+            "kch": dec(cj["course"], kch_dict),
+            "xnxq": dec(cj["term"], xnxq_dict),
+            "kscj": dec(code, kscj_dict),
+            "jd": pa.array(jd, mask=jd_null),
+            "ksxzm": dec(cj["ks"], pa.array(["01", "02", "03"])),
+            "sfsc": dec(cj["del"], pa.array(["0", "1"])),
+            "gxsj": dec(cj["ts"], ts_dict),
+        }
+    )
     n_base = n_rows
     for i in bad.tolist():
-        manifest.add("score_out_of_range", "academic", "cjxx", {"cjid": int(cjid[i])}, "kscj",
-                     "numeric score '105' above 100")
+        manifest.add(
+            "score_out_of_range",
+            "academic",
+            "cjxx",
+            {"cjid": int(cjid[i])},
+            "kscj",
+            "numeric score '105' above 100",
+        )
     for j, i in enumerate(dup.tolist()):
-        manifest.add("duplicate_grade_row", "academic", "cjxx", {"cjid": int(cjid[n_base + j])}, None,
-                     f"exact copy of cjid {int(cjid[i])} (same xh, jxbh, ksxzm, kscj, gxsj)")
+        manifest.add(
+            "duplicate_grade_row",
+            "academic",
+            "cjxx",
+            {"cjid": int(cjid[n_base + j])},
+            None,
+            f"exact copy of cjid {int(cjid[i])} (same xh, jxbh, ksxzm, kscj, gxsj)",
+        )
     return {"kcxx": cur.table(ctx), "jxrw": jxrw, "cjxx": cjxx}
 
 
-def _assign_teachers(ctx: Ctx, rng, hr: HR, cur: Curriculum, terms, sec_term: np.ndarray, sec_course: np.ndarray):
+def _assign_teachers(
+    ctx: Ctx, rng, hr: HR, cur: Curriculum, terms, sec_term: np.ndarray, sec_course: np.ndarray
+):
     today = ctx.today
     cache: dict[tuple[str, int], tuple[list[str], list[str]]] = {}
     all_units = sorted({s.dwh for s in hr.staff if s.jzglbm == "01"})
@@ -406,10 +486,18 @@ def _assign_teachers(ctx: Ctx, rng, hr: HR, cur: Curriculum, terms, sec_term: np
         if key not in cache:
             start, exam, _ = _term_dates(*terms[t])
             end = min(exam, today)
-            own = [s.gh for s in hr.staff if s.jzglbm == "01" and s.dwh == unit and s.employed_at(start)
-                   and s.employed_at(end)]
-            ext = [x.wpbh for x in hr.externals if x.pdwh == unit and x.start <= start + dt.timedelta(days=20)
-                   and (x.end is None or x.end >= end)]
+            own = [
+                s.gh
+                for s in hr.staff
+                if s.jzglbm == "01" and s.dwh == unit and s.employed_at(start) and s.employed_at(end)
+            ]
+            ext = [
+                x.wpbh
+                for x in hr.externals
+                if x.pdwh == unit
+                and x.start <= start + dt.timedelta(days=20)
+                and (x.end is None or x.end >= end)
+            ]
             cache[key] = (own, ext)
         return cache[key]
 

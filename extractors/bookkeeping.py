@@ -101,17 +101,32 @@ def write_load_log(con: duckdb.DuckDBPyConnection, r: TableLoadResult) -> None:
     """Append the result to ``raw._load_log`` (call inside the load's transaction when it succeeds)."""
     if r.finished_at is None:
         r.finish()
-    vals = [lit(r.run_id), lit(r.system), lit(r.table), lit(r.mode), ts_lit(r.started_at), ts_lit(r.finished_at),
-            repr(float(r.duration_s)), str(int(r.rows_read)), str(int(r.rows_landed)), str(int(r.rows_new_versions)),
-            str(int(r.rows_quarantined)), str(int(r.rows_deleted)), lit(r.status), lit(r.message or "")]
+    vals = [
+        lit(r.run_id),
+        lit(r.system),
+        lit(r.table),
+        lit(r.mode),
+        ts_lit(r.started_at),
+        ts_lit(r.finished_at),
+        repr(float(r.duration_s)),
+        str(int(r.rows_read)),
+        str(int(r.rows_landed)),
+        str(int(r.rows_new_versions)),
+        str(int(r.rows_quarantined)),
+        str(int(r.rows_deleted)),
+        lit(r.status),
+        lit(r.message or ""),
+    ]
     # literals, not bound parameters: no per-process start-up cost in the hot path
     con.execute(
         "insert into raw._load_log (run_id, system, table_name, mode, started_at, finished_at, duration_s,"
         " rows_read, rows_landed, rows_new_versions, rows_quarantined, rows_deleted, status, message)"
-        f" values ({', '.join(vals)})")
+        f" values ({', '.join(vals)})"
+    )
 
 
 # -- quarantine ---------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class QuarantineRow:
@@ -120,8 +135,15 @@ class QuarantineRow:
     reason: str
 
 
-def quarantine_rows(con: duckdb.DuckDBPyConnection, *, run_id: str, system: str, table: str,
-                    rows: Iterable[QuarantineRow], at: datetime | None = None) -> int:
+def quarantine_rows(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    run_id: str,
+    system: str,
+    table: str,
+    rows: Iterable[QuarantineRow],
+    at: datetime | None = None,
+) -> int:
     """Add rows to ``raw._quarantine`` unless the same (system, table, source_ref, reason, record)
     is already there.  Returns the number of rows given (all of them are accounted for)."""
     rows = list(rows)
@@ -135,8 +157,9 @@ def quarantine_rows(con: duckdb.DuckDBPyConnection, *, run_id: str, system: str,
     return len(rows)
 
 
-def insert_quarantine_from(con: duckdb.DuckDBPyConnection, relation: str, *, run_id: str, system: str,
-                           table: str, at: datetime) -> None:
+def insert_quarantine_from(
+    con: duckdb.DuckDBPyConnection, relation: str, *, run_id: str, system: str, table: str, at: datetime
+) -> None:
     """Insert (source_ref, record, reason) rows of a relation into quarantine, de-duplicated."""
     con.execute(
         f"""insert into raw._quarantine (run_id, system, table_name, source_ref, record, reason, quarantined_at)
@@ -146,11 +169,17 @@ def insert_quarantine_from(con: duckdb.DuckDBPyConnection, relation: str, *, run
             select 1 from raw._quarantine o
             where o.system = {lit(system)} and o.table_name = {lit(table)}
               and o.source_ref is not distinct from n.source_ref
-              and o.reason = n.reason and md5(coalesce(o.record, '')) = md5(coalesce(n.record, '')))""")
+              and o.reason = n.reason and md5(coalesce(o.record, '')) = md5(coalesce(n.record, '')))"""
+    )
 
 
-def release_quarantine(con: duckdb.DuckDBPyConnection, quarantine_ids: Sequence[int], released_by: str,
-                       *, at: datetime | None = None) -> int:
+def release_quarantine(
+    con: duckdb.DuckDBPyConnection,
+    quarantine_ids: Sequence[int],
+    released_by: str,
+    *,
+    at: datetime | None = None,
+) -> int:
     """Mark quarantine rows as released (cleared by a data steward).  The rows stay in the table
     (nothing is lost) but no longer count as open.  Returns the number of rows released."""
     if not quarantine_ids:
@@ -160,7 +189,8 @@ def release_quarantine(con: duckdb.DuckDBPyConnection, quarantine_ids: Sequence[
     placeholders = ", ".join("?" for _ in ids)
     n = con.execute(
         f"select count(*) from raw._quarantine where released_at is null and quarantine_id in ({placeholders})",
-        ids).fetchone()[0]
+        ids,
+    ).fetchone()[0]
     con.execute(
         f"update raw._quarantine set released_at = ?, released_by = ?"
         f" where released_at is null and quarantine_id in ({placeholders})",
@@ -183,19 +213,26 @@ def open_quarantine(con: duckdb.DuckDBPyConnection, system: str | None = None) -
 
 # -- watermarks ---------------------------------------------------------------------------------
 
+
 def get_watermark(con: duckdb.DuckDBPyConnection, system: str, table: str) -> str | None:
-    row = con.execute(f"select watermark from raw._watermarks where system = {lit(system)}"
-                      f" and table_name = {lit(table)}").fetchone()
+    row = con.execute(
+        f"select watermark from raw._watermarks where system = {lit(system)} and table_name = {lit(table)}"
+    ).fetchone()
     return row[0] if row else None
 
 
-def set_watermark(con: duckdb.DuckDBPyConnection, system: str, table: str, watermark: str,
-                  at: datetime | None = None) -> None:
-    con.execute("insert or replace into raw._watermarks (system, table_name, watermark, updated_at) values"
-                f" ({lit(system)}, {lit(table)}, {lit(watermark)}, {ts_lit(at or beijing_now())})")
+def set_watermark(
+    con: duckdb.DuckDBPyConnection, system: str, table: str, watermark: str, at: datetime | None = None
+) -> None:
+    con.execute(
+        "insert or replace into raw._watermarks (system, table_name, watermark, updated_at) values"
+        f" ({lit(system)}, {lit(table)}, {lit(watermark)}, {ts_lit(at or beijing_now())})"
+    )
 
 
-def incremental_lower_bound(watermark: str | None, start: datetime, lag: timedelta = timedelta(minutes=15)) -> str | None:
+def incremental_lower_bound(
+    watermark: str | None, start: datetime, lag: timedelta = timedelta(minutes=15)
+) -> str | None:
     """``min(watermark, start - lag)`` as 'YYYY-MM-DD HH:MM:SS' (None when nothing was landed yet)."""
     if watermark is None:
         return None

@@ -65,6 +65,7 @@ class SchemaDriftError(RuntimeError):
 
 # -- type families --------------------------------------------------------------------------------
 
+
 def catalog_family(cat_type: str) -> str:
     t = cat_type.lower()
     if t.startswith(("varchar", "char", "text", "character")):
@@ -88,8 +89,19 @@ def duck_family(duck_type: str) -> str:
         return "date"
     if t.startswith("DECIMAL") or t in ("DOUBLE", "FLOAT", "REAL"):
         return "decimal"
-    if t in ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT", "UINTEGER",
-             "UBIGINT", "UHUGEINT", "BOOLEAN"):
+    if t in (
+        "TINYINT",
+        "SMALLINT",
+        "INTEGER",
+        "BIGINT",
+        "HUGEINT",
+        "UTINYINT",
+        "USMALLINT",
+        "UINTEGER",
+        "UBIGINT",
+        "UHUGEINT",
+        "BOOLEAN",
+    ):
         return "integer"
     if t in ("VARCHAR", "BLOB", "UUID") or t.startswith("ENUM"):
         return "text"
@@ -130,8 +142,10 @@ def canonical_expr(expr: str, duck_type: str, cat_type: str | None, *, zero_date
         return f"CAST({expr} AS VARCHAR)"
     if t == "VARCHAR":
         if zero_date == "sqlite" and fam == "date":
-            return (f"CASE WHEN {expr} LIKE '0000-00-00%' THEN NULL"
-                    f" ELSE coalesce(strftime(try_cast({expr} AS DATE), '%Y-%m-%d'), {expr}) END")
+            return (
+                f"CASE WHEN {expr} LIKE '0000-00-00%' THEN NULL"
+                f" ELSE coalesce(strftime(try_cast({expr} AS DATE), '%Y-%m-%d'), {expr}) END"
+            )
         if zero_date == "mysql" and fam in ("timestamp", "date"):
             # MySQL zero dates ('0000-00-00...') and other impossible dates mean "unknown": NULL
             target, fmt = ("TIMESTAMP", TS_FMT) if fam == "timestamp" else ("DATE", "%Y-%m-%d")
@@ -150,11 +164,14 @@ def hash_expr(columns: Sequence[str], extra: Sequence[str] = (), prefix: str = "
     """md5 over the business columns (catalogue order); drift columns count only when not NULL, so
     a new, empty source column does not make a new version of every row."""
     parts = [f"coalesce({prefix}{q(c)}, chr(0))" for c in columns]
-    parts += [f"CASE WHEN {prefix}{q(c)} IS NOT NULL THEN {lit(c + '=')} || {prefix}{q(c)} END" for c in extra]
+    parts += [
+        f"CASE WHEN {prefix}{q(c)} IS NOT NULL THEN {lit(c + '=')} || {prefix}{q(c)} END" for c in extra
+    ]
     return f"md5(concat_ws({_SEP}, {', '.join(parts)}))"
 
 
 # -- the source -----------------------------------------------------------------------------------
+
 
 @dataclass
 class _Source:
@@ -186,8 +203,14 @@ def _scrub(text: str, source: SqliteSource | ServerSource) -> str:
     return text
 
 
-def attach_source(con: duckdb.DuckDBPyConnection, system: str, source: SqliteSource | ServerSource, *,
-                  attempts: int = 4, backoff_s: float = 0.5) -> _Source:
+def attach_source(
+    con: duckdb.DuckDBPyConnection,
+    system: str,
+    source: SqliteSource | ServerSource,
+    *,
+    attempts: int = 4,
+    backoff_s: float = 0.5,
+) -> _Source:
     """ATTACH the source read-only, with bounded retries and exponential back-off."""
     alias = f"src_{system}"
     label = describe_source(source)
@@ -209,11 +232,14 @@ def attach_source(con: duckdb.DuckDBPyConnection, system: str, source: SqliteSou
             con.execute(f"ATTACH {lit(conn_str)} AS {q(alias)} (TYPE {kind}, READ_ONLY)")
             return _Source(system, kind, alias, schema, label)
         except (duckdb.Error, OSError) as exc:
-            last = _scrub(str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__, source)
+            last = _scrub(
+                str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__, source
+            )
             if attempt + 1 < attempts:
-                time.sleep(backoff_s * (2 ** attempt))
+                time.sleep(backoff_s * (2**attempt))
     raise SourceUnavailable(
-        f"{system}: cannot reach the source {label} after {max(1, attempts)} attempts: {last}")
+        f"{system}: cannot reach the source {label} after {max(1, attempts)} attempts: {last}"
+    )
 
 
 def detach_source(con: duckdb.DuckDBPyConnection, src: _Source) -> None:
@@ -227,23 +253,27 @@ def _source_columns(con: duckdb.DuckDBPyConnection, src: _Source, table: str) ->
     try:
         rows = con.execute(f"DESCRIBE {src.table_ref(table)}").fetchall()
     except duckdb.Error as exc:
-        raise SchemaDriftError(f"{src.system}.{table}: table not found in the source {src.label}: "
-                               f"{str(exc).splitlines()[0]}") from None
+        raise SchemaDriftError(
+            f"{src.system}.{table}: table not found in the source {src.label}: {str(exc).splitlines()[0]}"
+        ) from None
     return [(r[0], r[1]) for r in rows]
 
 
 # -- the extraction -------------------------------------------------------------------------------
 
+
 @dataclass
 class _Plan:
-    select_sql: str            # SELECT producing canonical columns + _row_hash (+ _zero_dates)
-    keys_sql: str              # SELECT of the key columns only (canonical)
-    columns: list[str]         # catalogue columns
-    extra: list[str]           # drift columns (source has, catalogue does not)
+    select_sql: str  # SELECT producing canonical columns + _row_hash (+ _zero_dates)
+    keys_sql: str  # SELECT of the key columns only (canonical)
+    columns: list[str]  # catalogue columns
+    extra: list[str]  # drift columns (source has, catalogue does not)
     zero_date_cols: list[str]
 
 
-def _plan(src: _Source, table: SourceTable, src_cols: list[tuple[str, str]], lower_bound: str | None) -> _Plan:
+def _plan(
+    src: _Source, table: SourceTable, src_cols: list[tuple[str, str]], lower_bound: str | None
+) -> _Plan:
     src_types = {name: typ for name, typ in src_cols}
     cat_types = {c.name: c.type for c in table.columns}
     problems = []
@@ -261,8 +291,10 @@ def _plan(src: _Source, table: SourceTable, src_cols: list[tuple[str, str]], low
     upd = table.update_column
 
     if src.kind == "mysql":
+
         def my_q(n: str) -> str:
             return "`" + n.replace("`", "``") + "`"
+
         inner_cols = []
         eff_types: dict[str, str] = {}
         for n in wanted:
@@ -297,24 +329,32 @@ def _plan(src: _Source, table: SourceTable, src_cols: list[tuple[str, str]], low
         # the demo's SQLite copy of a MySQL system may hold zero dates too: same rule, same report
         zero_date_cols = [n for n in wanted if catalog_family(cat_types.get(n, "text")) == "date"]
     zmode = "mysql" if src.kind == "mysql" else "sqlite"
-    canon = {n: canonical_expr(q(n), eff_types[n], cat_types.get(n), zero_date=zmode if n in zero_date_cols else None)
-             for n in wanted}
+    canon = {
+        n: canonical_expr(
+            q(n), eff_types[n], cat_types.get(n), zero_date=zmode if n in zero_date_cols else None
+        )
+        for n in wanted
+    }
     canon_cols = ", ".join(f"{canon[n]} AS {q(n)}" for n in wanted)
     zd = ""
     if zero_date_cols:
+
         def flag(n: str) -> str:
             if src.kind == "sqlite":
                 return f"CASE WHEN {q(n)} LIKE '0000-00-00%' THEN {lit(n)} END"
             target = "TIMESTAMP" if catalog_family(cat_types.get(n, "date")) == "timestamp" else "DATE"
             return f"CASE WHEN {q(n)} IS NOT NULL AND try_cast({q(n)} AS {target}) IS NULL THEN {lit(n)} END"
+
         flags = ", ".join(flag(n) for n in zero_date_cols)
         zd = f", concat_ws(',', {flags}) AS _zero_dates"
     inner = f"SELECT {canon_cols}{zd} FROM {relation}{filter_sql}"
     outer_cols = ", ".join(q(n) for n in wanted)
     zd_out = ", _zero_dates" if zero_date_cols else ""
     select_sql = f"SELECT {outer_cols}, {hash_expr(columns, extra)} AS _row_hash{zd_out} FROM ({inner})"
-    key_canon = ", ".join(f"{canonical_expr(q(k), eff_types[k] if src.kind != 'mysql' else src_types[k], cat_types.get(k))} AS {q(k)}"
-                          for k in table.primary_key)
+    key_canon = ", ".join(
+        f"{canonical_expr(q(k), eff_types[k] if src.kind != 'mysql' else src_types[k], cat_types.get(k))} AS {q(k)}"
+        for k in table.primary_key
+    )
     keys_sql = f"SELECT {key_canon} FROM {key_relation}"
     return _Plan(select_sql, keys_sql, columns, extra, zero_date_cols)
 
@@ -324,9 +364,13 @@ def _key_text(keys: Sequence[str], prefix: str = "") -> str:
 
 
 def _raw_columns(con: duckdb.DuckDBPyConnection, raw_name: str) -> list[str]:
-    return [r[0] for r in con.execute(
-        "select column_name from information_schema.columns where table_schema = 'raw'"
-        f" and table_name = {lit(raw_name)} order by ordinal_position").fetchall()]
+    return [
+        r[0]
+        for r in con.execute(
+            "select column_name from information_schema.columns where table_schema = 'raw'"
+            f" and table_name = {lit(raw_name)} order by ordinal_position"
+        ).fetchall()
+    ]
 
 
 def _with_sqlite_text(con: duckdb.DuckDBPyConnection, src: _Source, sql: str) -> duckdb.DuckDBPyConnection:
@@ -334,15 +378,25 @@ def _with_sqlite_text(con: duckdb.DuckDBPyConnection, src: _Source, sql: str) ->
     return con.execute(sql)
 
 
-def extract_table(con: duckdb.DuckDBPyConnection, src: _Source, table: SourceTable, *, mode: str, run_id: str,
-                  detect_deletes: bool, now: datetime | None = None,
-                  progress: Progress | None = None) -> TableLoadResult:
+def extract_table(
+    con: duckdb.DuckDBPyConnection,
+    src: _Source,
+    table: SourceTable,
+    *,
+    mode: str,
+    run_id: str,
+    detect_deletes: bool,
+    now: datetime | None = None,
+    progress: Progress | None = None,
+) -> TableLoadResult:
     """Extract one table (see module docstring).  Raises on failure; the caller logs it.
 
     A full run into an empty raw table (the first load) goes straight from the scanner into raw in
     one statement; otherwise the read lands in a temp stage that is compared with raw."""
     start = now or beijing_now()
-    res = TableLoadResult(system=src.system, table=table.name, mode=mode, run_id=run_id, started_at=beijing_now())
+    res = TableLoadResult(
+        system=src.system, table=table.name, mode=mode, run_id=run_id, started_at=beijing_now()
+    )
     raw = f"raw.{q(table.raw_name)}"
     keys = list(table.primary_key)
     upd = table.update_column
@@ -391,22 +445,29 @@ def extract_table(con: duckdb.DuckDBPyConnection, src: _Source, table: SourceTab
             work = q(stage)
 
         # rows that cannot be landed: NULL key, duplicate key within this read (the latest is kept)
-        con.execute("CREATE OR REPLACE TEMP TABLE _q_rows (source_ref VARCHAR, record VARCHAR, reason VARCHAR)")
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE _q_rows (source_ref VARCHAR, record VARCHAR, reason VARCHAR)"
+        )
         n_null = con.execute(f"SELECT count(*) FROM {work} WHERE {key_null}").fetchone()[0]
         if n_null:
-            con.execute(f"INSERT INTO _q_rows SELECT {_key_text(keys)}, {record_json}, 'NULL primary key'"
-                        f" FROM {work} WHERE {key_null}")
+            con.execute(
+                f"INSERT INTO _q_rows SELECT {_key_text(keys)}, {record_json}, 'NULL primary key'"
+                f" FROM {work} WHERE {key_null}"
+            )
             con.execute(f"DELETE FROM {work} WHERE {key_null}")
         n_dupe_keys = con.execute(
-            f"SELECT count(*) FROM (SELECT {key_list} FROM {work} GROUP BY ALL HAVING count(*) > 1)").fetchone()[0]
+            f"SELECT count(*) FROM (SELECT {key_list} FROM {work} GROUP BY ALL HAVING count(*) > 1)"
+        ).fetchone()[0]
         if n_dupe_keys:
             con.execute(f"""CREATE OR REPLACE TEMP TABLE _dupes AS SELECT rowid AS _rid, {_key_text(keys)} AS source_ref,
                     {record_json} AS record FROM (
                     SELECT rowid, *, row_number() OVER (PARTITION BY {key_list} ORDER BY {q(upd)} DESC,
                                                         _row_hash DESC) AS _rn
                     FROM {work}) WHERE _rn > 1""")
-            con.execute("INSERT INTO _q_rows SELECT source_ref, record,"
-                        " 'duplicate primary key in one read (a later version of the key was landed)' FROM _dupes")
+            con.execute(
+                "INSERT INTO _q_rows SELECT source_ref, record,"
+                " 'duplicate primary key in one read (a later version of the key was landed)' FROM _dupes"
+            )
             con.execute(f"DELETE FROM {work} WHERE rowid IN (SELECT _rid FROM _dupes)")
             con.execute("DROP TABLE _dupes")
         res.rows_quarantined = n_null + con.execute("SELECT count(*) FROM _q_rows").fetchone()[0] - n_null
@@ -418,17 +479,23 @@ def extract_table(con: duckdb.DuckDBPyConnection, src: _Source, table: SourceTab
         limit = (start + FUTURE_TOLERANCE).strftime(TS_FMT)
         fut = con.execute(
             f"SELECT count(*), list({_key_text(keys)} ORDER BY {q(upd)} DESC)[1:5] FROM {work}"
-            f" WHERE try_cast({q(upd)} AS TIMESTAMP) > TIMESTAMP {lit(limit)}").fetchone()
+            f" WHERE try_cast({q(upd)} AS TIMESTAMP) > TIMESTAMP {lit(limit)}"
+        ).fetchone()
         if fut[0]:
-            res.note(f"{fut[0]} rows with {upd} more than 1 hour in the future (defect; landed, watermark not moved):"
-                     f" {', '.join(fut[1])}")
+            res.note(
+                f"{fut[0]} rows with {upd} more than 1 hour in the future (defect; landed, watermark not moved):"
+                f" {', '.join(fut[1])}"
+            )
         if plan.zero_date_cols:
             zrows = con.execute(
                 f"SELECT c, count(*), list(k)[1:5] FROM (SELECT unnest(string_split(_zero_dates, ',')) AS c,"
-                f" {_key_text(keys)} AS k FROM {work} WHERE _zero_dates <> '') GROUP BY c ORDER BY c").fetchall()
+                f" {_key_text(keys)} AS k FROM {work} WHERE _zero_dates <> '') GROUP BY c ORDER BY c"
+            ).fetchall()
             for col, n, ks in zrows:
-                res.note(f"{n} zero dates ('0000-00-00') or impossible dates in {col} landed as NULL (defect):"
-                         f" {', '.join(ks)}")
+                res.note(
+                    f"{n} zero dates ('0000-00-00') or impossible dates in {col} landed as NULL (defect):"
+                    f" {', '.join(ks)}"
+                )
             con.execute(f"ALTER TABLE {work} DROP COLUMN _zero_dates")
         wm_row = con.execute(
             f"SELECT max({q(upd)}) FROM {work} WHERE try_cast({q(upd)} AS TIMESTAMP) <= TIMESTAMP {lit(limit)}"
@@ -444,7 +511,9 @@ def extract_table(con: duckdb.DuckDBPyConnection, src: _Source, table: SourceTab
                 if mode == "full":
                     deletes_from = q(stage)
                 else:
-                    _with_sqlite_text(con, src, f"CREATE OR REPLACE TEMP TABLE {q(src_keys)} AS {plan.keys_sql}")
+                    _with_sqlite_text(
+                        con, src, f"CREATE OR REPLACE TEMP TABLE {q(src_keys)} AS {plan.keys_sql}"
+                    )
                     deletes_from = q(src_keys)
             con.execute("BEGIN TRANSACTION")
             in_txn = True
@@ -468,16 +537,19 @@ def extract_table(con: duckdb.DuckDBPyConnection, src: _Source, table: SourceTab
                 tomb_hash = hash_expr(plan.columns, ())
                 null_cols = ", ".join(f"NULL::VARCHAR AS {q(c)}" for c in plan.columns if c not in keys)
                 tomb_sel = ", ".join(q(c) for c in plan.columns)
-                res.rows_deleted = con.execute(f"""INSERT INTO {raw} ({tomb_sel}, _run_id, _loaded_at, _source, _op, _row_hash)
+                res.rows_deleted = con.execute(
+                    f"""INSERT INTO {raw} ({tomb_sel}, _run_id, _loaded_at, _source, _op, _row_hash)
                     SELECT {tomb_sel}, {meta}, 'D', {tomb_hash} FROM (
-                        SELECT {', '.join('l.' + q(k) for k in keys)}{', ' + null_cols if null_cols else ''}
+                        SELECT {", ".join("l." + q(k) for k in keys)}{", " + null_cols if null_cols else ""}
                         FROM _latest l ANTI JOIN {deletes_from} s ON {key_match}
                         WHERE l.op <> 'D')""",
                 ).fetchone()[0]
                 if res.rows_deleted:
                     res.note(f"{res.rows_deleted} rows deleted at the source (tombstones written)")
         if res.rows_quarantined:
-            insert_quarantine_from(con, "_q_rows", run_id=run_id, system=src.system, table=table.name, at=loaded_at)
+            insert_quarantine_from(
+                con, "_q_rows", run_id=run_id, system=src.system, table=table.name, at=loaded_at
+            )
         if new_wm and new_wm != old_wm:
             set_watermark(con, src.system, table.name, new_wm, loaded_at)
         res.watermark = new_wm
@@ -489,24 +561,32 @@ def extract_table(con: duckdb.DuckDBPyConnection, src: _Source, table: SourceTab
         if in_txn:
             con.execute("ROLLBACK")
         if landed_direct:
-            con.execute(f"DELETE FROM {raw} WHERE _run_id = {lit(run_id)} AND _loaded_at = {ts_lit(loaded_at)}")
+            con.execute(
+                f"DELETE FROM {raw} WHERE _run_id = {lit(run_id)} AND _loaded_at = {ts_lit(loaded_at)}"
+            )
         raise
     finally:
         con.execute(f"SET memory_limit = '{memory_setting}'")
-        con.execute(f"SET preserve_insertion_order = {'true' if str(order_setting).lower() == 'true' else 'false'}")
+        con.execute(
+            f"SET preserve_insertion_order = {'true' if str(order_setting).lower() == 'true' else 'false'}"
+        )
         if src.kind == "sqlite":
             con.execute("SET sqlite_all_varchar = false")
         for t in (stage, src_keys, "_latest", "_q_rows", "_dupes"):
             con.execute(f"DROP TABLE IF EXISTS {q(t)}")
     if progress:
-        progress(src.system, table.name,
-                 f"{res.rows_read} read, {res.rows_new_versions} new versions, {res.rows_deleted} deleted,"
-                 f" {res.rows_quarantined} quarantined")
+        progress(
+            src.system,
+            table.name,
+            f"{res.rows_read} read, {res.rows_new_versions} new versions, {res.rows_deleted} deleted,"
+            f" {res.rows_quarantined} quarantined",
+        )
     return res
 
 
-def _add_drift_columns(con: duckdb.DuckDBPyConnection, raw: str, table: SourceTable, plan: _Plan,
-                       res: TableLoadResult) -> None:
+def _add_drift_columns(
+    con: duckdb.DuckDBPyConnection, raw: str, table: SourceTable, plan: _Plan, res: TableLoadResult
+) -> None:
     raw_cols = _raw_columns(con, table.raw_name)
     for c in plan.extra:
         if c not in raw_cols:
@@ -514,11 +594,20 @@ def _add_drift_columns(con: duckdb.DuckDBPyConnection, raw: str, table: SourceTa
             res.note(f"new source column {c} landed (schema drift: not in the catalogue)")
 
 
-def extract_database(con: duckdb.DuckDBPyConnection, system: str, source: SqliteSource | ServerSource, *,
-                     mode: Literal["full", "incremental"], run_id: str, tables: list[str] | None = None,
-                     detect_deletes: bool | None = None, now: datetime | None = None,
-                     progress: Progress | None = None, connect_attempts: int = 4,
-                     backoff_s: float = 0.5) -> list[TableLoadResult]:
+def extract_database(
+    con: duckdb.DuckDBPyConnection,
+    system: str,
+    source: SqliteSource | ServerSource,
+    *,
+    mode: Literal["full", "incremental"],
+    run_id: str,
+    tables: list[str] | None = None,
+    detect_deletes: bool | None = None,
+    now: datetime | None = None,
+    progress: Progress | None = None,
+    connect_attempts: int = 4,
+    backoff_s: float = 0.5,
+) -> list[TableLoadResult]:
     """Extract every catalogued table of ``system`` (or ``tables``) from ``source`` into raw.
 
     ``detect_deletes`` defaults to True on full runs and False on incremental ones (an incremental
@@ -547,14 +636,25 @@ def extract_database(con: duckdb.DuckDBPyConnection, system: str, source: Sqlite
     try:
         for table in wanted:
             try:
-                results.append(extract_table(con, src, table, mode=mode, run_id=run_id,
-                                             detect_deletes=detect_deletes, now=now, progress=progress))
+                results.append(
+                    extract_table(
+                        con,
+                        src,
+                        table,
+                        mode=mode,
+                        run_id=run_id,
+                        detect_deletes=detect_deletes,
+                        now=now,
+                        progress=progress,
+                    )
+                )
             except Exception as exc:  # one table failing does not stop the others
                 msg = _scrub(str(exc), source)
                 if not msg.startswith(f"{system}."):
                     msg = f"{system}.{table.name}: {msg}"
-                failed = TableLoadResult(system=system, table=table.name, mode=mode, run_id=run_id,
-                                         started_at=beijing_now()).finish("failed", msg)
+                failed = TableLoadResult(
+                    system=system, table=table.name, mode=mode, run_id=run_id, started_at=beijing_now()
+                ).finish("failed", msg)
                 write_load_log(con, failed)
                 results.append(failed)
                 if progress:

@@ -72,8 +72,13 @@ def connection_settings(ext_dir: Path | None = None) -> dict[str, object]:
     }
 
 
-def connect(path: str | os.PathLike[str] = ":memory:", *, read_only: bool = False,
-            ext_dir: Path | None = None, threads: int | None = None) -> duckdb.DuckDBPyConnection:
+def connect(
+    path: str | os.PathLike[str] = ":memory:",
+    *,
+    read_only: bool = False,
+    ext_dir: Path | None = None,
+    threads: int | None = None,
+) -> duckdb.DuckDBPyConnection:
     """Open a DuckDB database with the project's offline extension settings."""
     config: dict[str, object] = dict(connection_settings(ext_dir))
     if threads:

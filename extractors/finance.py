@@ -132,6 +132,7 @@ def scan_inbox(inbox: Path) -> tuple[list[InboxFile], list[Path]]:
 
 # -- budget xlsx ------------------------------------------------------------------------------------
 
+
 def _cell_text(value: object, amount: bool) -> str | None:
     if value is None:
         return None
@@ -149,8 +150,11 @@ def _cell_text(value: object, amount: bool) -> str | None:
             text = f"{whole}.{frac.ljust(2, '0')}"
         return text
     if isinstance(value, datetime):
-        return value.strftime("%Y-%m-%d %H:%M:%S") if (value.hour or value.minute or value.second) \
+        return (
+            value.strftime("%Y-%m-%d %H:%M:%S")
+            if (value.hour or value.minute or value.second)
             else value.strftime("%Y-%m-%d")
+        )
     if isinstance(value, date):
         return value.strftime("%Y-%m-%d")
     return str(value)
@@ -163,7 +167,9 @@ def parse_budget(path: Path, tmp_dir: Path) -> ParsedFile:
     try:
         wb = load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:
-        raise FileRefused(f"not a readable xlsx (truncated or corrupt): {type(exc).__name__}: {exc}") from None
+        raise FileRefused(
+            f"not a readable xlsx (truncated or corrupt): {type(exc).__name__}: {exc}"
+        ) from None
     try:
         if BUDGET_SHEET not in wb.sheetnames:
             raise FileRefused(f"sheet {BUDGET_SHEET} not found (sheets: {', '.join(wb.sheetnames)})")
@@ -184,14 +190,18 @@ def parse_budget(path: Path, tmp_dir: Path) -> ParsedFile:
                         header = [str(c).strip() if c is not None else "" for c in row]
                         missing = [c for c in BUDGET_COLUMNS if c not in header]
                         if missing:
-                            raise FileRefused(f"header on row {BUDGET_HEADER_ROW} lacks columns: {', '.join(missing)}")
+                            raise FileRefused(
+                                f"header on row {BUDGET_HEADER_ROW} lacks columns: {', '.join(missing)}"
+                            )
                         index = {c: header.index(c) for c in BUDGET_COLUMNS}
                         continue
                     cells = list(row)
                     if all(c is None or (isinstance(c, str) and c.strip() == "") for c in cells):
                         continue
-                    texts = {c: _cell_text(cells[i] if i < len(cells) else None, c in BUDGET_AMOUNTS)
-                             for c, i in index.items()}
+                    texts = {
+                        c: _cell_text(cells[i] if i < len(cells) else None, c in BUDGET_AMOUNTS)
+                        for c, i in index.items()
+                    }
                     if (texts["部门编码"] or "").strip() == "合计":
                         continue  # the totals row is not data
                     out.rows_read += 1
@@ -215,17 +225,22 @@ def parse_budget(path: Path, tmp_dir: Path) -> ParsedFile:
                     if reason:
                         out.quarantine.append(QuarantineRow(f"{path.name}:{row_no}", record, reason))
                         continue
-                    w.writerow([_CSV_NULL if texts[c] is None else texts[c] for c in BUDGET_COLUMNS] + [row_no])
+                    w.writerow(
+                        [_CSV_NULL if texts[c] is None else texts[c] for c in BUDGET_COLUMNS] + [row_no]
+                    )
                     out.rows_landed += 1
             except FileRefused:
                 raise
             except Exception as exc:
-                raise FileRefused(f"xlsx could not be read to the end (truncated or corrupt): "
-                                  f"{type(exc).__name__}: {exc}") from None
+                raise FileRefused(
+                    f"xlsx could not be read to the end (truncated or corrupt): {type(exc).__name__}: {exc}"
+                ) from None
         if header is None:
             raise FileRefused(f"no header row (row {BUDGET_HEADER_ROW}) in sheet {BUDGET_SHEET}")
         if mismatch:
-            out.notes.append(f"{path.name}: {mismatch} rows where 调整后预算数 != 年初预算数 + 调整预算数 (defect, landed)")
+            out.notes.append(
+                f"{path.name}: {mismatch} rows where 调整后预算数 != 年初预算数 + 调整预算数 (defect, landed)"
+            )
         out.csv_path = csv_path
         return out
     finally:
@@ -233,6 +248,7 @@ def parse_budget(path: Path, tmp_dir: Path) -> ParsedFile:
 
 
 # -- ledger csv -------------------------------------------------------------------------------------
+
 
 class _LineTap:
     """Feeds lines to csv.reader and remembers the raw text of the current record."""
@@ -279,8 +295,10 @@ def parse_ledger(path: Path, period: str, tmp_dir: Path) -> ParsedFile:
     seen: set[tuple[str, str]] = set()
     col_idx: dict[str, int] = {}
     try:
-        with path.open("r", encoding="gb18030", errors="strict", newline="") as src, \
-                csv_path.open("w", encoding="utf-8", newline="") as dst:
+        with (
+            path.open("r", encoding="gb18030", errors="strict", newline="") as src,
+            csv_path.open("w", encoding="utf-8", newline="") as dst,
+        ):
             tap = _LineTap(iter(src))
             reader = csv.reader(tap)
             w = csv.writer(dst)
@@ -293,8 +311,10 @@ def parse_ledger(path: Path, period: str, tmp_dir: Path) -> ParsedFile:
                     header = [f.strip().lstrip("\ufeff") for f in fields]
                     missing = [c for c in LEDGER_COLUMNS if c not in header]
                     if missing:
-                        raise FileRefused("header does not match (wrong encoding or missing columns): lacks "
-                                          + ", ".join(missing))
+                        raise FileRefused(
+                            "header does not match (wrong encoding or missing columns): lacks "
+                            + ", ".join(missing)
+                        )
                     col_idx = {c: header.index(c) for c in LEDGER_COLUMNS}
                     continue
                 if not fields or all(f.strip() == "" for f in fields):
@@ -307,7 +327,11 @@ def parse_ledger(path: Path, period: str, tmp_dir: Path) -> ParsedFile:
                     vals = {c: fields[i] for c, i in col_idx.items()}
                     d = vals["凭证日期"].strip()
                     try:
-                        dd = datetime.strptime(d, "%Y-%m-%d").date() if re.fullmatch(r"\d{4}-\d{2}-\d{2}", d) else None
+                        dd = (
+                            datetime.strptime(d, "%Y-%m-%d").date()
+                            if re.fullmatch(r"\d{4}-\d{2}-\d{2}", d)
+                            else None
+                        )
                     except ValueError:
                         dd = None
                     if dd is None:
@@ -334,7 +358,9 @@ def parse_ledger(path: Path, period: str, tmp_dir: Path) -> ParsedFile:
             if header is None:
                 raise FileRefused("empty file (no header line)")
     except UnicodeDecodeError as exc:
-        raise FileRefused(f"wrong encoding: not valid GB18030 ({exc.reason} at byte {exc.start} of a chunk)") from None
+        raise FileRefused(
+            f"wrong encoding: not valid GB18030 ({exc.reason} at byte {exc.start} of a chunk)"
+        ) from None
     except csv.Error as exc:
         raise FileRefused(f"malformed CSV: {exc}") from None
     out.csv_path = csv_path
@@ -343,18 +369,30 @@ def parse_ledger(path: Path, period: str, tmp_dir: Path) -> ParsedFile:
 
 # -- orchestration --------------------------------------------------------------------------------
 
-def _record_file(con: duckdb.DuckDBPyConnection, f: InboxFile | Path, checksum: str, status: str, reason: str | None,
-                 rows: int | None, run_id: str, at: datetime) -> None:
+
+def _record_file(
+    con: duckdb.DuckDBPyConnection,
+    f: InboxFile | Path,
+    checksum: str,
+    status: str,
+    reason: str | None,
+    rows: int | None,
+    run_id: str,
+    at: datetime,
+) -> None:
     if isinstance(f, InboxFile):
         name, kind, period, version = f.name, f.kind, f.period, f.version
     else:
         name, kind, period, version = f.name, f.parent.name, None, None
-    con.execute("insert into raw._finance_files values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [name, kind, period, version, checksum, status, reason, rows, run_id, at])
+    con.execute(
+        "insert into raw._finance_files values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [name, kind, period, version, checksum, status, reason, rows, run_id, at],
+    )
 
 
-def _land(con: duckdb.DuckDBPyConnection, f: InboxFile, parsed: ParsedFile, checksum: str, run_id: str,
-          at: datetime) -> None:
+def _land(
+    con: duckdb.DuckDBPyConnection, f: InboxFile, parsed: ParsedFile, checksum: str, run_id: str, at: datetime
+) -> None:
     cols = BUDGET_COLUMNS if f.kind == "budget" else LEDGER_COLUMNS
     table = "finance__budget" if f.kind == "budget" else "finance__ledger"
     col_types = "{" + ", ".join(f"'{c}': 'VARCHAR'" for c in cols) + ", '_line_no': 'INTEGER'}"
@@ -364,17 +402,26 @@ def _land(con: duckdb.DuckDBPyConnection, f: InboxFile, parsed: ParsedFile, chec
         select {sel}, ?, ?, ?, _line_no, ?, ?, ?::timestamp
         from read_csv(?, header = true, columns = {col_types}, quote = '"', escape = '"',
                       nullstr = ?, auto_detect = false, delim = ',')""",
-        [f.name, f.period, f.version, checksum, run_id, at, str(parsed.csv_path), _CSV_NULL])
+        [f.name, f.period, f.version, checksum, run_id, at, str(parsed.csv_path), _CSV_NULL],
+    )
 
 
-def extract_finance(con: duckdb.DuckDBPyConnection, source: FinanceSource, *, run_id: str,
-                    progress: Progress | None = None, mode: str = "incremental") -> list[TableLoadResult]:
+def extract_finance(
+    con: duckdb.DuckDBPyConnection,
+    source: FinanceSource,
+    *,
+    run_id: str,
+    progress: Progress | None = None,
+    mode: str = "incremental",
+) -> list[TableLoadResult]:
     """Load new files of the finance inbox.  Returns one result per raw table (budget, ledger); each
     file's outcome is in ``raw._finance_files`` and in the result's message."""
     create_raw_schema(con)
     inbox = Path(source.inbox)
-    results = {k: TableLoadResult(system="finance", table=k, mode=mode, run_id=run_id, started_at=beijing_now())
-               for k in ("budget", "ledger")}
+    results = {
+        k: TableLoadResult(system="finance", table=k, mode=mode, run_id=run_id, started_at=beijing_now())
+        for k in ("budget", "ledger")
+    }
     if not inbox.is_dir():
         for r in results.values():
             r.finish("failed", f"finance: inbox folder {inbox} does not exist")
@@ -384,8 +431,9 @@ def extract_finance(con: duckdb.DuckDBPyConnection, source: FinanceSource, *, ru
     for p in unknown:
         res = results.get(p.parent.name)
         checksum = sha256_of(p)
-        known = con.execute("select 1 from raw._finance_files where file_name = ? and checksum = ?",
-                            [p.name, checksum]).fetchone()
+        known = con.execute(
+            "select 1 from raw._finance_files where file_name = ? and checksum = ?", [p.name, checksum]
+        ).fetchone()
         if not known:
             _record_file(con, p, checksum, "refused", "unrecognised file name", None, run_id, beijing_now())
             if res:
@@ -403,15 +451,18 @@ def extract_finance(con: duckdb.DuckDBPyConnection, source: FinanceSource, *, ru
             continue  # already refused and reported
         now = beijing_now()
         if accepted:
-            reason = (f"file name already loaded with another checksum ({accepted[0][:12]}..., now {checksum[:12]}...):"
-                      " exported files never change; refused")
+            reason = (
+                f"file name already loaded with another checksum ({accepted[0][:12]}..., now {checksum[:12]}...):"
+                " exported files never change; refused"
+            )
             _record_file(con, f, checksum, "refused", reason, None, run_id, now)
             res.note(f"{f.name}: {reason}")
             continue
         same_version = con.execute(
             "select file_name from raw._finance_files where kind = ? and period = ? and version = ?"
             " and status in ('loaded', 'superseded') and file_name <> ?",
-            [f.kind, f.period, f.version, f.name]).fetchone()
+            [f.kind, f.period, f.version, f.name],
+        ).fetchone()
         if same_version:
             reason = f"version {f.version} of period {f.period} was already loaded from {same_version[0]}"
             _record_file(con, f, checksum, "refused", reason, None, run_id, now)
@@ -421,8 +472,11 @@ def extract_finance(con: duckdb.DuckDBPyConnection, source: FinanceSource, *, ru
             progress("finance", f.kind, f"reading {f.name}")
         with tempfile.TemporaryDirectory(prefix="cdw_fin_") as tmp:
             try:
-                parsed = parse_budget(f.path, Path(tmp)) if f.kind == "budget" else \
-                    parse_ledger(f.path, f.period, Path(tmp))
+                parsed = (
+                    parse_budget(f.path, Path(tmp))
+                    if f.kind == "budget"
+                    else parse_ledger(f.path, f.period, Path(tmp))
+                )
             except FileRefused as exc:
                 _record_file(con, f, checksum, "refused", str(exc), None, run_id, now)
                 res.note(f"{f.name}: refused: {exc}")
@@ -432,16 +486,21 @@ def extract_finance(con: duckdb.DuckDBPyConnection, source: FinanceSource, *, ru
             con.execute("BEGIN TRANSACTION")
             try:
                 _land(con, f, parsed, checksum, run_id, now)
-                quarantine_rows(con, run_id=run_id, system="finance", table=f.kind, rows=parsed.quarantine, at=now)
+                quarantine_rows(
+                    con, run_id=run_id, system="finance", table=f.kind, rows=parsed.quarantine, at=now
+                )
                 top = con.execute(
                     "select max(version) from raw._finance_files where kind = ? and period = ? and status in"
-                    " ('loaded', 'superseded')", [f.kind, f.period]).fetchone()[0]
+                    " ('loaded', 'superseded')",
+                    [f.kind, f.period],
+                ).fetchone()[0]
                 status = "superseded" if top is not None and top > f.version else "loaded"
                 _record_file(con, f, checksum, status, None, parsed.rows_landed, run_id, now)
                 con.execute(
                     "update raw._finance_files set status = 'superseded', reason = ?"
                     " where kind = ? and period = ? and status = 'loaded' and version < ?",
-                    [f"replaced by version {f.version} ({f.name})", f.kind, f.period, f.version])
+                    [f"replaced by version {f.version} ({f.name})", f.kind, f.period, f.version],
+                )
                 con.execute("COMMIT")
             except BaseException:
                 con.execute("ROLLBACK")
@@ -451,7 +510,9 @@ def extract_finance(con: duckdb.DuckDBPyConnection, source: FinanceSource, *, ru
         res.rows_new_versions += parsed.rows_landed
         res.rows_quarantined += len(parsed.quarantine)
         res.notes.extend(parsed.notes)
-        res.note(f"{f.name}: {status}, {parsed.rows_landed} rows landed, {len(parsed.quarantine)} quarantined")
+        res.note(
+            f"{f.name}: {status}, {parsed.rows_landed} rows landed, {len(parsed.quarantine)} quarantined"
+        )
     out = []
     for r in results.values():
         # refused files are data problems reported in the message (and raw._finance_files), not a failed load
@@ -459,5 +520,3 @@ def extract_finance(con: duckdb.DuckDBPyConnection, source: FinanceSource, *, ru
         write_load_log(con, r)
         out.append(r)
     return out
-
-

@@ -44,9 +44,19 @@ class PaymentError(RuntimeError):
 class PaymentClient:
     """A small client for ``GET /api/v1/bills`` with retries and cursor paging."""
 
-    def __init__(self, base_url: str, token: str, *, timeout_s: float = 30.0, max_retries: int = 6,
-                 page_size: int = 500, backoff_s: float = 0.5, max_sleep_s: float = 60.0,
-                 session: requests.Session | None = None, sleep: Callable[[float], None] = time.sleep):
+    def __init__(
+        self,
+        base_url: str,
+        token: str,
+        *,
+        timeout_s: float = 30.0,
+        max_retries: int = 6,
+        page_size: int = 500,
+        backoff_s: float = 0.5,
+        max_sleep_s: float = 60.0,
+        session: requests.Session | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ):
         self.base_url = base_url.rstrip("/")
         self._token = token
         self.timeout_s = timeout_s
@@ -75,7 +85,7 @@ class PaymentClient:
         return self._backoff(attempt)
 
     def _backoff(self, attempt: int) -> float:
-        return min(self.backoff_s * (2 ** attempt), self.max_sleep_s)
+        return min(self.backoff_s * (2**attempt), self.max_sleep_s)
 
     def get(self, path: str, params: dict[str, Any] | None = None) -> dict:
         url = f"{self.base_url}{path}"
@@ -83,8 +93,9 @@ class PaymentClient:
         last = ""
         for attempt in range(self.max_retries + 1):
             try:
-                resp = self.session.get(url, params=params, headers=headers,
-                                        timeout=(min(10.0, self.timeout_s), self.timeout_s))
+                resp = self.session.get(
+                    url, params=params, headers=headers, timeout=(min(10.0, self.timeout_s), self.timeout_s)
+                )
             except (requests.ConnectionError, requests.Timeout) as exc:
                 last = f"{type(exc).__name__}"
                 if attempt < self.max_retries:
@@ -101,13 +112,18 @@ class PaymentClient:
                         self.sleep(self._backoff(attempt))
                     continue
             if resp.status_code in (401, 403):
-                raise PaymentError(f"payment: the API at {self.base_url} refused the bearer token "
-                                   f"(HTTP {resp.status_code})")
+                raise PaymentError(
+                    f"payment: the API at {self.base_url} refused the bearer token (HTTP {resp.status_code})"
+                )
             if resp.status_code == 429 or resp.status_code >= 500:
                 last = f"HTTP {resp.status_code}"
                 if attempt < self.max_retries:
                     self.retries_done += 1
-                    self.sleep(self._retry_after(resp, attempt) if resp.status_code == 429 else self._backoff(attempt))
+                    self.sleep(
+                        self._retry_after(resp, attempt)
+                        if resp.status_code == 429
+                        else self._backoff(attempt)
+                    )
                 continue
             raise PaymentError(f"payment: GET {url} answered HTTP {resp.status_code}: {resp.text[:200]}")
         raise PaymentError(f"payment: GET {url} still failing after {self.max_retries + 1} attempts ({last})")
@@ -153,14 +169,23 @@ def _text(value: Any) -> str | None:
 
 def latest_updated_at(con: duckdb.DuckDBPyConnection) -> str | None:
     """The largest ``updated_at`` landed (the text as delivered)."""
-    row = con.execute(f"select arg_max(updated_at, try_cast(updated_at as timestamptz)) from {RAW_TABLE}"
-                      " where try_cast(updated_at as timestamptz) is not null").fetchone()
+    row = con.execute(
+        f"select arg_max(updated_at, try_cast(updated_at as timestamptz)) from {RAW_TABLE}"
+        " where try_cast(updated_at as timestamptz) is not null"
+    ).fetchone()
     return row[0] if row else None
 
 
-def extract_payment(con: duckdb.DuckDBPyConnection, source: PaymentSource, *, mode: Literal["full", "incremental"],
-                    run_id: str, progress: Progress | None = None, token: str | None = None,
-                    client: PaymentClient | None = None) -> list[TableLoadResult]:
+def extract_payment(
+    con: duckdb.DuckDBPyConnection,
+    source: PaymentSource,
+    *,
+    mode: Literal["full", "incremental"],
+    run_id: str,
+    progress: Progress | None = None,
+    token: str | None = None,
+    client: PaymentClient | None = None,
+) -> list[TableLoadResult]:
     """Read bills from the payment API into ``raw.payment__bills`` (see module docstring).
     Raises :class:`PaymentError` (or ``ConfigError`` for a missing token) when the API cannot be read;
     nothing is landed then."""
@@ -168,9 +193,13 @@ def extract_payment(con: duckdb.DuckDBPyConnection, source: PaymentSource, *, mo
     res = TableLoadResult(system="payment", table="bills", mode=mode, run_id=run_id, started_at=beijing_now())
     own_client = client is None
     if client is None:
-        client = PaymentClient(source.base_url, token if token is not None else source.token(),
-                               timeout_s=source.timeout_s, max_retries=source.max_retries,
-                               page_size=source.page_size)
+        client = PaymentClient(
+            source.base_url,
+            token if token is not None else source.token(),
+            timeout_s=source.timeout_s,
+            max_retries=source.max_retries,
+            page_size=source.page_size,
+        )
     since = latest_updated_at(con) if mode == "incremental" else None
     if progress:
         progress("payment", "bills", f"reading bills {'updated since ' + since if since else '(all)'}")
@@ -187,10 +216,21 @@ def extract_payment(con: duckdb.DuckDBPyConnection, source: PaymentSource, *, mo
     for page_no, items in enumerate(pages, start=1):
         for i, item in enumerate(items):
             n += 1
-            if not isinstance(item, dict) or not item.get("bill_id") or not isinstance(item.get("updated_at"), str):
-                ref = f"bill_id={item.get('bill_id')}" if isinstance(item, dict) else f"page {page_no} item {i}"
-                bad.append(QuarantineRow(ref, json.dumps(item, ensure_ascii=False, default=str),
-                                         "bill without bill_id or updated_at"))
+            if (
+                not isinstance(item, dict)
+                or not item.get("bill_id")
+                or not isinstance(item.get("updated_at"), str)
+            ):
+                ref = (
+                    f"bill_id={item.get('bill_id')}" if isinstance(item, dict) else f"page {page_no} item {i}"
+                )
+                bad.append(
+                    QuarantineRow(
+                        ref,
+                        json.dumps(item, ensure_ascii=False, default=str),
+                        "bill without bill_id or updated_at",
+                    )
+                )
                 continue
             for c in BILL_COLUMNS:
                 cols[c].append(_text(item.get(c)))
@@ -201,17 +241,27 @@ def extract_payment(con: duckdb.DuckDBPyConnection, source: PaymentSource, *, mo
                 lst.append(_text(item.get(k)))
             seq.append(n)
     res.rows_read = n
-    stage_tbl = pa.table({**{c: pa.array(v, pa.string()) for c, v in cols.items()},
-                          **{c: pa.array(v, pa.string()) for c, v in extra_cols.items()},
-                          "_seq": pa.array(seq, pa.int64())})
+    stage_tbl = pa.table(
+        {
+            **{c: pa.array(v, pa.string()) for c, v in cols.items()},
+            **{c: pa.array(v, pa.string()) for c, v in extra_cols.items()},
+            "_seq": pa.array(seq, pa.int64()),
+        }
+    )
     con.register("_bills_in", stage_tbl)
     try:
         # bad timestamps cannot be ordered: quarantine them too
-        bad_ts = con.execute("select bill_id, updated_at from _bills_in where try_cast(updated_at as timestamptz) is null"
-                             ).fetchall()
+        bad_ts = con.execute(
+            "select bill_id, updated_at from _bills_in where try_cast(updated_at as timestamptz) is null"
+        ).fetchall()
         for bid, ua in bad_ts:
-            bad.append(QuarantineRow(f"bill_id={bid}", json.dumps({"bill_id": bid, "updated_at": ua}, ensure_ascii=False),
-                                     f"unparseable updated_at: {ua!r}"))
+            bad.append(
+                QuarantineRow(
+                    f"bill_id={bid}",
+                    json.dumps({"bill_id": bid, "updated_at": ua}, ensure_ascii=False),
+                    f"unparseable updated_at: {ua!r}",
+                )
+            )
         extra = list(extra_cols)
         all_cols = BILL_COLUMNS + extra
         sel = ", ".join(q(c) for c in all_cols)
@@ -233,9 +283,13 @@ def extract_payment(con: duckdb.DuckDBPyConnection, source: PaymentSource, *, mo
     now = beijing_now()
     con.execute("BEGIN TRANSACTION")
     try:
-        raw_cols = [r[0] for r in con.execute(
-            "select column_name from information_schema.columns where table_schema = 'raw'"
-            " and table_name = 'payment__bills'").fetchall()]
+        raw_cols = [
+            r[0]
+            for r in con.execute(
+                "select column_name from information_schema.columns where table_schema = 'raw'"
+                " and table_name = 'payment__bills'"
+            ).fetchall()
+        ]
         for c in extra:
             if c not in raw_cols:
                 con.execute(f"alter table {RAW_TABLE} add column {q(c)} varchar")
@@ -243,11 +297,14 @@ def extract_payment(con: duckdb.DuckDBPyConnection, source: PaymentSource, *, mo
             select bill_id, arg_max(_row_hash, (try_cast(updated_at as timestamptz), _loaded_at)) as h,
                    max(try_cast(updated_at as timestamptz)) as ts
             from {RAW_TABLE} where bill_id in (select bill_id from _bills_stage) group by bill_id""")
-        res.rows_new_versions = con.execute(f"""insert into {RAW_TABLE} ({sel}, _run_id, _loaded_at, _row_hash, _op)
-            select {', '.join('s.' + q(c) for c in all_cols)}, ?, ?::timestamp, s._row_hash,
+        res.rows_new_versions = con.execute(
+            f"""insert into {RAW_TABLE} ({sel}, _run_id, _loaded_at, _row_hash, _op)
+            select {", ".join("s." + q(c) for c in all_cols)}, ?, ?::timestamp, s._row_hash,
                    case when l.h is null then 'I' else 'U' end
             from _bills_stage s left join _bills_latest l using (bill_id)
-            where l.h is null or (l.h <> s._row_hash and s._ts >= l.ts)""", [run_id, now]).fetchone()[0]
+            where l.h is null or (l.h <> s._row_hash and s._ts >= l.ts)""",
+            [run_id, now],
+        ).fetchone()[0]
         quarantine_rows(con, run_id=run_id, system="payment", table="bills", rows=bad, at=now)
         res.finish("ok")
         if client.retries_done:

@@ -18,10 +18,31 @@ DB_META_COLUMNS = [
     ("_row_hash", "VARCHAR"),
 ]
 
-BUDGET_COLUMNS = ["部门编码", "部门名称", "经济分类编码", "经济分类名称", "项目编号", "项目名称",
-                  "年初预算数", "调整预算数", "调整后预算数"]
-LEDGER_COLUMNS = ["凭证日期", "凭证号", "分录号", "部门编码", "部门名称", "会计科目编码", "会计科目名称",
-                  "经济分类编码", "项目编号", "摘要", "借方金额", "贷方金额"]
+BUDGET_COLUMNS = [
+    "部门编码",
+    "部门名称",
+    "经济分类编码",
+    "经济分类名称",
+    "项目编号",
+    "项目名称",
+    "年初预算数",
+    "调整预算数",
+    "调整后预算数",
+]
+LEDGER_COLUMNS = [
+    "凭证日期",
+    "凭证号",
+    "分录号",
+    "部门编码",
+    "部门名称",
+    "会计科目编码",
+    "会计科目名称",
+    "经济分类编码",
+    "项目编号",
+    "摘要",
+    "借方金额",
+    "贷方金额",
+]
 FILE_META_COLUMNS = [
     ("_file", "VARCHAR"),
     ("_period", "VARCHAR"),
@@ -31,10 +52,24 @@ FILE_META_COLUMNS = [
     ("_run_id", "VARCHAR"),
     ("_loaded_at", "TIMESTAMP"),
 ]
-BILL_COLUMNS = ["bill_id", "student_no", "item_code", "academic_year", "amount_due", "amount_waived",
-                "amount_paid", "status", "paid_at", "updated_at"]
-BILL_META_COLUMNS = [("_run_id", "VARCHAR"), ("_loaded_at", "TIMESTAMP"), ("_row_hash", "VARCHAR"),
-                     ("_op", "VARCHAR")]
+BILL_COLUMNS = [
+    "bill_id",
+    "student_no",
+    "item_code",
+    "academic_year",
+    "amount_due",
+    "amount_waived",
+    "amount_paid",
+    "status",
+    "paid_at",
+    "updated_at",
+]
+BILL_META_COLUMNS = [
+    ("_run_id", "VARCHAR"),
+    ("_loaded_at", "TIMESTAMP"),
+    ("_row_hash", "VARCHAR"),
+    ("_op", "VARCHAR"),
+]
 
 BOOKKEEPING_DDL = [
     """create table if not exists raw._load_log (

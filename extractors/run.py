@@ -61,21 +61,37 @@ class ExtractionReport:
 
     def summary(self) -> str:
         t = self.totals()
-        head = (f"extraction {self.run_id} ({self.mode}): {len(self.results)} tables, {t['rows_read']} rows read,"
-                f" {t['rows_new_versions']} new versions, {t['rows_deleted']} deletes, {t['rows_quarantined']} quarantined")
+        head = (
+            f"extraction {self.run_id} ({self.mode}): {len(self.results)} tables, {t['rows_read']} rows read,"
+            f" {t['rows_new_versions']} new versions, {t['rows_deleted']} deletes, {t['rows_quarantined']} quarantined"
+        )
         errs = self.errors()
         return head + ("" if not errs else "\nFAILED:\n  " + "\n  ".join(errs))
 
     def as_dict(self) -> dict:
-        return {"run_id": self.run_id, "mode": self.mode, "ok": self.ok, "started_at": str(self.started_at),
-                "finished_at": str(self.finished_at), "system_errors": dict(self.system_errors),
-                "results": [r.as_dict() for r in self.results], "totals": self.totals()}
+        return {
+            "run_id": self.run_id,
+            "mode": self.mode,
+            "ok": self.ok,
+            "started_at": str(self.started_at),
+            "finished_at": str(self.finished_at),
+            "system_errors": dict(self.system_errors),
+            "results": [r.as_dict() for r in self.results],
+            "totals": self.totals(),
+        }
 
 
-def extract_all(warehouse: str | os.PathLike[str] | duckdb.DuckDBPyConnection, settings: Settings, *,
-                mode: Literal["full", "incremental"], run_id: str, systems: Sequence[str] | None = None,
-                progress: Progress | None = None, now: datetime | None = None,
-                detect_deletes: bool | None = None) -> ExtractionReport:
+def extract_all(
+    warehouse: str | os.PathLike[str] | duckdb.DuckDBPyConnection,
+    settings: Settings,
+    *,
+    mode: Literal["full", "incremental"],
+    run_id: str,
+    systems: Sequence[str] | None = None,
+    progress: Progress | None = None,
+    now: datetime | None = None,
+    detect_deletes: bool | None = None,
+) -> ExtractionReport:
     """Extract every source system (or ``systems``) into the warehouse's raw layer.
 
     ``warehouse`` is the warehouse file path or an open DuckDB connection (opened with
@@ -100,19 +116,30 @@ def extract_all(warehouse: str | os.PathLike[str] | duckdb.DuckDBPyConnection, s
             try:
                 if system in ("academic", "hr"):
                     src = getattr(settings.sources, system)
-                    report.results += extract_database(con, system, src, mode=mode, run_id=run_id, now=now,
-                                                       detect_deletes=detect_deletes, progress=progress)
+                    report.results += extract_database(
+                        con,
+                        system,
+                        src,
+                        mode=mode,
+                        run_id=run_id,
+                        now=now,
+                        detect_deletes=detect_deletes,
+                        progress=progress,
+                    )
                 elif system == "finance":
-                    report.results += extract_finance(con, settings.sources.finance, run_id=run_id,
-                                                      progress=progress, mode=mode)
+                    report.results += extract_finance(
+                        con, settings.sources.finance, run_id=run_id, progress=progress, mode=mode
+                    )
                 else:
-                    report.results += extract_payment(con, settings.sources.payment, mode=mode, run_id=run_id,
-                                                      progress=progress)
+                    report.results += extract_payment(
+                        con, settings.sources.payment, mode=mode, run_id=run_id, progress=progress
+                    )
             except Exception as exc:  # this system failed as a whole; go on with the next
                 msg = str(exc) or type(exc).__name__
                 report.system_errors[system] = msg
-                failed = TableLoadResult(system=system, table="*", mode=mode, run_id=run_id,
-                                         started_at=beijing_now()).finish("failed", msg)
+                failed = TableLoadResult(
+                    system=system, table="*", mode=mode, run_id=run_id, started_at=beijing_now()
+                ).finish("failed", msg)
                 with contextlib.suppress(duckdb.Error):
                     write_load_log(con, failed)
                 if progress:

@@ -37,8 +37,15 @@ def cmd_generate(args: argparse.Namespace) -> int:
     from demo_college.generate import generate_college
 
     out = Path(args.out)
-    generate_college(args.scale, out, seed=args.seed, target=args.target, url=args.url,
-                     defect_rate=args.defect_rate, progress=_log)
+    generate_college(
+        args.scale,
+        out,
+        seed=args.seed,
+        target=args.target,
+        url=args.url,
+        defect_rate=args.defect_rate,
+        progress=_log,
+    )
     _log(f"demo college ({args.scale}) written to {out}")
     return 0
 
@@ -49,7 +56,9 @@ def ensure_demo_college(settings: Settings, log=_log) -> Path:
 
     demo = settings.demo
     if demo is None:
-        raise CliError("the configuration has no 'demo' section: campus-dw demo runs on the demo college only")
+        raise CliError(
+            "the configuration has no 'demo' section: campus-dw demo runs on the demo college only"
+        )
     out = demo_dir(settings.home_dir, demo.scale)
     meta = out / "college.json"
     if meta.exists():
@@ -58,8 +67,9 @@ def ensure_demo_college(settings: Settings, log=_log) -> Path:
             log(f"reusing the demo college in {out}")
             return out
     log(f"generating the {demo.scale} demo college in {out} (seed {demo.seed})")
-    generate_college(demo.scale, out, seed=demo.seed, target="sqlite", defect_rate=demo.defect_rate,
-                     progress=log)
+    generate_college(
+        demo.scale, out, seed=demo.seed, target="sqlite", defect_rate=demo.defect_rate, progress=log
+    )
     return out
 
 
@@ -69,8 +79,12 @@ def start_demo_payment_server(settings: Settings, college: Path):
     demo = settings.demo
     assert demo is not None
     os.environ.setdefault(settings.sources.payment.token_env, demo.payment_token)
-    server = PaymentServer(college / "payment" / "bills.jsonl", host="127.0.0.1", port=demo.payment_port,
-                           token=os.environ[settings.sources.payment.token_env])
+    server = PaymentServer(
+        college / "payment" / "bills.jsonl",
+        host="127.0.0.1",
+        port=demo.payment_port,
+        token=os.environ[settings.sources.payment.token_env],
+    )
     server.start()
     _log(f"demo payment platform listening on {server.url}")
     return server
@@ -79,10 +93,14 @@ def start_demo_payment_server(settings: Settings, college: Path):
 # ----------------------------------------------------------------------------------------- run
 def _report_outcome(outcome) -> int:
     if outcome.success:
-        _log(f"run {outcome.run_id} ({outcome.job}) succeeded in {outcome.duration_s:.1f} s; snapshot published")
+        _log(
+            f"run {outcome.run_id} ({outcome.job}) succeeded in {outcome.duration_s:.1f} s; snapshot published"
+        )
         return 0
-    _log(f"run {outcome.run_id} ({outcome.job}) FAILED in {outcome.duration_s:.1f} s; "
-         f"nothing was published, the previous snapshot stays current")
+    _log(
+        f"run {outcome.run_id} ({outcome.job}) FAILED in {outcome.duration_s:.1f} s; "
+        f"nothing was published, the previous snapshot stays current"
+    )
     if outcome.message:
         print(outcome.message, file=sys.stderr)
     return 1
@@ -147,8 +165,10 @@ def cmd_kpis_print(settings: Settings, year: int | None, fiscal_year: int | None
     reader = _reader(settings)
     con = reader.connection()
     if year is None:
-        row = con.execute("select max(academic_year) from marts.fct_kpi_values "
-                          "where kpi_id = 'registered_students' and value is not null").fetchone()
+        row = con.execute(
+            "select max(academic_year) from marts.fct_kpi_values "
+            "where kpi_id = 'registered_students' and value is not null"
+        ).fetchone()
         if not row or row[0] is None:
             raise CliError("the published snapshot holds no indicator values")
         year = int(row[0])
@@ -205,17 +225,43 @@ def serve(settings: Settings) -> int:
         env["CAMPUS_DW_CONFIG"] = str(settings.config_origin)
     bin_dir = Path(sys.executable).parent
     procs = [
-        subprocess.Popen([str(bin_dir / "streamlit"), "run", str(PROJECT_ROOT / "dashboards" / "app.py"),
-                          "--server.address", settings.serve.host,
-                          "--server.port", str(settings.serve.dashboard_port),
-                          "--browser.gatherUsageStats", "false", "--server.headless", "true"],
-                         env=env, cwd=str(PROJECT_ROOT)),
-        subprocess.Popen([str(bin_dir / "dagster-webserver"), "-m", "orchestration.definitions",
-                          "-h", settings.serve.host, "-p", str(settings.serve.dagster_port)],
-                         env=env, cwd=str(PROJECT_ROOT), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL),
+        subprocess.Popen(
+            [
+                str(bin_dir / "streamlit"),
+                "run",
+                str(PROJECT_ROOT / "dashboards" / "app.py"),
+                "--server.address",
+                settings.serve.host,
+                "--server.port",
+                str(settings.serve.dashboard_port),
+                "--browser.gatherUsageStats",
+                "false",
+                "--server.headless",
+                "true",
+            ],
+            env=env,
+            cwd=str(PROJECT_ROOT),
+        ),
+        subprocess.Popen(
+            [
+                str(bin_dir / "dagster-webserver"),
+                "-m",
+                "orchestration.definitions",
+                "-h",
+                settings.serve.host,
+                "-p",
+                str(settings.serve.dagster_port),
+            ],
+            env=env,
+            cwd=str(PROJECT_ROOT),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        ),
     ]
-    _log(f"dashboards: http://{settings.serve.host}:{settings.serve.dashboard_port}  ·  "
-         f"Dagster UI: http://{settings.serve.host}:{settings.serve.dagster_port}  (Ctrl-C stops)")
+    _log(
+        f"dashboards: http://{settings.serve.host}:{settings.serve.dashboard_port}  ·  "
+        f"Dagster UI: http://{settings.serve.host}:{settings.serve.dagster_port}  (Ctrl-C stops)"
+    )
     try:
         while all(p.poll() is None for p in procs):
             time.sleep(1)
@@ -236,7 +282,10 @@ def serve(settings: Settings) -> int:
 def cmd_serve(args: argparse.Namespace) -> int:
     settings = _settings(args)
     server = None
-    if settings.demo is not None and (demo_dir(settings.home_dir, settings.demo.scale) / "college.json").exists():
+    if (
+        settings.demo is not None
+        and (demo_dir(settings.home_dir, settings.demo.scale) / "college.json").exists()
+    ):
         server = start_demo_payment_server(settings, demo_dir(settings.home_dir, settings.demo.scale))
     try:
         return serve(settings)
@@ -254,7 +303,9 @@ def cmd_status(args: argparse.Namespace) -> int:
         print(json.dumps(info, ensure_ascii=False, indent=2, default=str))
     else:
         for k, v in info.items():
-            print(f"{k}: {json.dumps(v, ensure_ascii=False, default=str) if isinstance(v, dict | list) else v}")
+            print(
+                f"{k}: {json.dumps(v, ensure_ascii=False, default=str) if isinstance(v, dict | list) else v}"
+            )
     return 0
 
 
@@ -284,14 +335,21 @@ def cmd_rollback(args: argparse.Namespace) -> int:
 
 # ---------------------------------------------------------------------------------------- main
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="campus-dw", description="The college's data warehouse and "
-                                "decision-support pipeline (统一公共数据库).")
-    p.add_argument("--config", help="configuration file (default: $CAMPUS_DW_CONFIG, ./campus-dw.yml, "
-                   "else the embedded demo college)")
+    p = argparse.ArgumentParser(
+        prog="campus-dw",
+        description="The college's data warehouse and decision-support pipeline (统一公共数据库).",
+    )
+    p.add_argument(
+        "--config",
+        help="configuration file (default: $CAMPUS_DW_CONFIG, ./campus-dw.yml, "
+        "else the embedded demo college)",
+    )
     sub = p.add_subparsers(dest="command", required=True)
 
     d = sub.add_parser("demo", help="generate (or reuse) the demo college, run the pipeline, publish, serve")
-    d.add_argument("--scale", choices=["small", "medium", "large"], help="demo college scale (default medium)")
+    d.add_argument(
+        "--scale", choices=["small", "medium", "large"], help="demo college scale (default medium)"
+    )
     d.add_argument("--no-serve", action="store_true", help="stop after publishing instead of serving")
     d.add_argument("--full", action="store_true", help="force a full refresh")
     d.set_defaults(func=cmd_demo)
@@ -310,7 +368,9 @@ def build_parser() -> argparse.ArgumentParser:
     mode.add_argument("--full", action="store_true", help="full extraction")
     mode.add_argument("--incremental", action="store_true", help="incremental extraction (default)")
     r.add_argument("--system", choices=["academic", "hr", "finance", "payment", "all"])
-    r.add_argument("--scale", choices=["small", "medium", "large"], help="demo college scale (demo default only)")
+    r.add_argument(
+        "--scale", choices=["small", "medium", "large"], help="demo college scale (demo default only)"
+    )
     r.set_defaults(func=cmd_run)
 
     k = sub.add_parser("kpis", help="indicator values from the published snapshot (kpis.md)")

@@ -68,8 +68,15 @@ def ensure_manifest(settings: Settings) -> Path:
 
     apply_env(settings)
     res = dbtRunner().invoke(
-        dbt_args(settings, "parse", "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir",
-                 str(DBT_PROJECT_DIR), "--quiet")
+        dbt_args(
+            settings,
+            "parse",
+            "--project-dir",
+            str(DBT_PROJECT_DIR),
+            "--profiles-dir",
+            str(DBT_PROJECT_DIR),
+            "--quiet",
+        )
     )
     if not res.success:
         raise RuntimeError(f"dbt parse failed: {res.exception}")

@@ -5,7 +5,6 @@ and touches no file: ``dagster dev -m orchestration.definitions`` or
 ``campus-dw serve`` loads it; ``campus-dw run`` executes its jobs in process.
 """
 
-
 import dagster as dg
 
 from orchestration.assets.extract import SYSTEMS, extract_assets, freshness_checks
@@ -28,23 +27,38 @@ def extract_run_config(mode: str, systems: list[str] | None = None) -> dict:
 def build_jobs(extracts: list[dg.AssetsDefinition], everything: dg.AssetSelection) -> list:
     by_system = dict(zip(SYSTEMS, extracts, strict=True))
     jobs = [
-        dg.define_asset_job("full_refresh", selection=everything, config=extract_run_config("full"),
-                            description="Full extraction of every source, dbt build, checks, publish."),
-        dg.define_asset_job("incremental_refresh", selection=everything,
-                            config=extract_run_config("incremental"),
-                            description="Incremental extraction, dbt build, checks, publish."),
+        dg.define_asset_job(
+            "full_refresh",
+            selection=everything,
+            config=extract_run_config("full"),
+            description="Full extraction of every source, dbt build, checks, publish.",
+        ),
+        dg.define_asset_job(
+            "incremental_refresh",
+            selection=everything,
+            config=extract_run_config("incremental"),
+            description="Incremental extraction, dbt build, checks, publish.",
+        ),
     ]
     for system in ("finance", "payment"):
         sel = dg.AssetSelection.assets(by_system[system]).downstream()
-        jobs.append(dg.define_asset_job(f"{system}_only", selection=sel,
-                                        config=extract_run_config("incremental", [system]),
-                                        description=f"Only the {system} source, then what depends on it."))
+        jobs.append(
+            dg.define_asset_job(
+                f"{system}_only",
+                selection=sel,
+                config=extract_run_config("incremental", [system]),
+                description=f"Only the {system} source, then what depends on it.",
+            )
+        )
     return jobs
 
 
 def finance_inbox_sensor(job_name: str = "finance_only") -> dg.SensorDefinition:
-    @dg.sensor(job_name=job_name, minimum_interval_seconds=60,
-               description="Starts the finance job when a new or re-exported file lands in the inbox.")
+    @dg.sensor(
+        job_name=job_name,
+        minimum_interval_seconds=60,
+        description="Starts the finance job when a new or re-exported file lands in the inbox.",
+    )
     def finance_inbox(context: dg.SensorEvaluationContext, campus: CampusSettings):
         import json
 
@@ -79,10 +93,18 @@ def defs() -> dg.Definitions:
     jobs = build_jobs(extracts, everything)
     job_by_name = {j.name: j for j in jobs}
     schedules = [
-        dg.ScheduleDefinition(name="nightly_incremental", job=job_by_name["incremental_refresh"],
-                              cron_schedule="0 2 * * *", execution_timezone="Asia/Shanghai"),
-        dg.ScheduleDefinition(name="hourly_payment", job=job_by_name["payment_only"],
-                              cron_schedule="0 * * * *", execution_timezone="Asia/Shanghai"),
+        dg.ScheduleDefinition(
+            name="nightly_incremental",
+            job=job_by_name["incremental_refresh"],
+            cron_schedule="0 2 * * *",
+            execution_timezone="Asia/Shanghai",
+        ),
+        dg.ScheduleDefinition(
+            name="hourly_payment",
+            job=job_by_name["payment_only"],
+            cron_schedule="0 * * * *",
+            execution_timezone="Asia/Shanghai",
+        ),
     ]
     return dg.Definitions(
         assets=[*extracts, dbt_models, publish],

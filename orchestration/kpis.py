@@ -19,10 +19,16 @@ KPI_CATALOGUE: dict[str, tuple[int, str, str]] = {
     "external_teachers": (0, "聘请校外教师数", "External teachers engaged"),
     "teachers_total": (1, "教师总数", "Teachers in total"),
     "student_teacher_ratio": (2, "生师比", "Student-teacher ratio"),
-    "pct_teachers_postgrad_degree": (4, "具有研究生学位教师占专任教师比例",
-                                     "Share of full-time teachers with a postgraduate degree"),
-    "pct_teachers_senior_title": (4, "具有高级职务教师占专任教师比例",
-                                  "Share of full-time teachers with a senior title"),
+    "pct_teachers_postgrad_degree": (
+        4,
+        "具有研究生学位教师占专任教师比例",
+        "Share of full-time teachers with a postgraduate degree",
+    ),
+    "pct_teachers_senior_title": (
+        4,
+        "具有高级职务教师占专任教师比例",
+        "Share of full-time teachers with a senior title",
+    ),
     "pct_teachers_double_qualified": (4, "双师型教师比例", "Share of double-qualified teachers"),
     "entrants": (0, "新增学生", "Entrants"),
     "leavers": (0, "离校(退学等)", "Leavers (withdrawal etc.)"),
@@ -74,8 +80,11 @@ def kpi_document(rows: list[tuple[str, Any]], year: int, fiscal_year: int) -> di
 
 
 def format_table(doc: dict[str, Any]) -> str:
-    lines = [f"学年 academic year {doc['academic_year']} · 统计时点 census {doc['census_date']} · "
-             f"财年 fiscal year {doc['fiscal_year']}", ""]
+    lines = [
+        f"学年 academic year {doc['academic_year']} · 统计时点 census {doc['census_date']} · "
+        f"财年 fiscal year {doc['fiscal_year']}",
+        "",
+    ]
     width = max(len(k) for k in KPI_CATALOGUE)
     for kpi_id, (dec, zh, en) in KPI_CATALOGUE.items():
         v = doc["kpis"][kpi_id]

@@ -97,8 +97,9 @@ def _acquire(fd: int, flags: int, timeout: float) -> bool:
 
 
 @contextlib.contextmanager
-def file_lock(path: Path, what: str = "warehouse", *, shared: bool = False, timeout: float = 0.0,
-              purpose: str = "run") -> Iterator[Path]:
+def file_lock(
+    path: Path, what: str = "warehouse", *, shared: bool = False, timeout: float = 0.0, purpose: str = "run"
+) -> Iterator[Path]:
     """Hold an flock on ``path`` (created if missing) for the ``with`` block.
 
     Non-blocking by default: if another process holds it, raise :class:`WarehouseBusyError`

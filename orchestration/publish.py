@@ -77,16 +77,16 @@ QUALITY_RAW_TABLES = ("_quarantine", "_load_log", "_finance_files")
 #: Such a column is dropped from serving unless the dbt manifest declares it (meta.pii).
 PII_NAME_PATTERNS: dict[str, str] = {
     "name": r"name|xm|xingming|full_name|real_name|legal_name|(student|teacher|staff|person|employee|"
-            r"parent|guardian|contact|emergency_contact|payee|payer)_name|姓名|.*姓名",
+    r"parent|guardian|contact|emergency_contact|payee|payer)_name|姓名|.*姓名",
     "id_number": r"id_number|id_no|id_card|id_card_no|idcard|citizen_id|national_id|passport(_no)?|"
-                 r"sfz|sfzh|sfzjh|sfzhm|zjhm|zjh|身份证.*|证件号.*",
+    r"sfz|sfzh|sfzjh|sfzhm|zjhm|zjh|身份证.*|证件号.*",
     "phone": r"phone|.*_phone|phone_.*|mobile|.*_mobile|mobile_.*|tel|telephone|sjhm|sjh|lxdh|dh|"
-             r"手机.*|电话.*|联系电话",
+    r"手机.*|电话.*|联系电话",
     "birth_date": r"birth_date|birthdate|birthday|date_of_birth|dob|csrq|出生日期|生日",
     "salary": r".*salary.*|.*wage.*|gross_pay|net_pay|take_home_pay|gz|yfgz|sfgz|jbgz|gwgz|xjgz|"
-              r".*工资.*|.*薪.*",
+    r".*工资.*|.*薪.*",
     "person_number": r"student_no|student_number|xh|staff_no|employee_no|teacher_no|gh|jzgh|"
-                     r"学号|工号",
+    r"学号|工号",
     "contact": r"email|e_mail|dzyx|address|home_address|jtdz|jtzz|家庭住址|住址|电子邮箱",
 }
 _PII_NAME_RES = {cat: re.compile(f"(?:{pat})", re.IGNORECASE) for cat, pat in PII_NAME_PATTERNS.items()}
@@ -271,11 +271,18 @@ def _info_from_file(kind: str, path: Path) -> SnapshotInfo:
     published = _parse_time(side.get("published_at")) if side else None
     run_id = str(side["run_id"]) if side and side.get("run_id") else None
     if published is None or run_id is None:
-        stem = path.name[len(kind) + 1: -len(".duckdb")]
+        stem = path.name[len(kind) + 1 : -len(".duckdb")]
         run_id = run_id or stem.split(".")[0]
         published = published or datetime.fromtimestamp(path.stat().st_mtime, BEIJING)
-    return SnapshotInfo(kind=kind, name=path.name, path=path, run_id=run_id, published_at=published,
-                        checksum=(side or {}).get("checksum"), previous=(side or {}).get("previous"))
+    return SnapshotInfo(
+        kind=kind,
+        name=path.name,
+        path=path,
+        run_id=run_id,
+        published_at=published,
+        checksum=(side or {}).get("checksum"),
+        previous=(side or {}).get("previous"),
+    )
 
 
 def read_pointer(settings: Settings, kind: str = SERVING) -> dict[str, Any] | None:
@@ -295,9 +302,15 @@ def current_snapshot(settings: Settings, kind: str = SERVING) -> SnapshotInfo | 
     published = _parse_time(ptr.get("published_at"))
     if published is None:
         raise PublishError(f"{pointer_path(settings, kind)}: published_at is missing or not ISO")
-    return SnapshotInfo(kind=kind, name=name, path=snapshots_dir(settings, kind) / name,
-                        run_id=str(ptr.get("run_id", "")), published_at=published,
-                        checksum=ptr.get("checksum"), previous=ptr.get("previous"))
+    return SnapshotInfo(
+        kind=kind,
+        name=name,
+        path=snapshots_dir(settings, kind) / name,
+        run_id=str(ptr.get("run_id", "")),
+        published_at=published,
+        checksum=ptr.get("checksum"),
+        previous=ptr.get("previous"),
+    )
 
 
 def list_snapshots(settings: Settings, kind: str = SERVING) -> list[SnapshotInfo]:
@@ -328,8 +341,9 @@ def verify_snapshot(info: SnapshotInfo) -> bool:
     return file_sha256(info.path) == info.checksum
 
 
-def _rollback_target(settings: Settings, kind: str, current: SnapshotInfo | None,
-                     snapshots: list[SnapshotInfo] | None = None) -> SnapshotInfo | None:
+def _rollback_target(
+    settings: Settings, kind: str, current: SnapshotInfo | None, snapshots: list[SnapshotInfo] | None = None
+) -> SnapshotInfo | None:
     """What ``rollback()`` would switch to: the pointer's ``previous`` if kept, else the newest older one."""
     if current is None:
         return None
@@ -365,8 +379,10 @@ def pseudonym_key(settings: Settings) -> bytes:
             os.chmod(path, 0o600)
         text = path.read_text(encoding="utf-8").strip()
         if not text:
-            raise PublishError(f"{path} is empty: restore it from backup (or delete it to start a new "
-                               "key, which changes every pseudonymous person key)") from None
+            raise PublishError(
+                f"{path} is empty: restore it from backup (or delete it to start a new "
+                "key, which changes every pseudonymous person key)"
+            ) from None
         try:
             return bytes.fromhex(text)
         except ValueError:
@@ -464,7 +480,9 @@ def load_model_policies(manifest_path: Path, schema: str = "marts") -> dict[str,
                 pii, safe = "unspecified", False
             else:
                 pii, safe = str(raw).strip().lower(), False
-            columns[str(col.get("name") or cname).lower()] = ColumnPolicy(pii, safe, str(col.get("description") or ""))
+            columns[str(col.get("name") or cname).lower()] = ColumnPolicy(
+                pii, safe, str(col.get("description") or "")
+            )
         gsc = meta.get("group_size_column")
         policies[relation] = ModelPolicy(
             name=relation,
@@ -506,8 +524,11 @@ class _Col:
     passthrough_text: bool  # published unchanged and VARCHAR: subject to the value safety net
 
 
-def plan_columns(table: str, columns: list[tuple[str, str]], policy: ModelPolicy,
-                 ) -> tuple[list[_Col], list[ColumnAction]]:
+def plan_columns(
+    table: str,
+    columns: list[tuple[str, str]],
+    policy: ModelPolicy,
+) -> tuple[list[_Col], list[ColumnAction]]:
     """Decide, per column, what the serving copy holds (pure: no database access)."""
     lower_names = {c.lower(): c for c, _ in columns}
     out: list[_Col] = []
@@ -519,33 +540,53 @@ def plan_columns(table: str, columns: list[tuple[str, str]], policy: ModelPolicy
         if cp is not None and cp.pii:
             pii = cp.pii
             if pii == "name":
-                expr = (f"case when nullif(trim(cast({qc} as varchar)), '') is null then null "
-                        f"else left(trim(cast({qc} as varchar)), 1) || '*' end")
+                expr = (
+                    f"case when nullif(trim(cast({qc} as varchar)), '') is null then null "
+                    f"else left(trim(cast({qc} as varchar)), 1) || '*' end"
+                )
                 out.append(_Col(col, expr, False))
-                actions.append(ColumnAction(table, col, "masked_name", "meta.pii: name -> first character + '*'"))
+                actions.append(
+                    ColumnAction(table, col, "masked_name", "meta.pii: name -> first character + '*'")
+                )
             elif pii in ("id_number", "phone"):
                 out.append(_Col(col, f"cast(null as {dtype})", False))
                 actions.append(ColumnAction(table, col, "nulled", f"meta.pii: {pii} -> NULL"))
             elif pii == "birth_date":
                 src = qc if dtype_u in _DATE_TYPES else f"try_cast({qc} as date)"
                 out.append(_Col(col, f"cast(year({src}) as integer)", False))
-                actions.append(ColumnAction(table, col, "birth_year", "meta.pii: birth_date -> year only (INTEGER)"))
+                actions.append(
+                    ColumnAction(table, col, "birth_year", "meta.pii: birth_date -> year only (INTEGER)")
+                )
             elif pii == "person_id":
-                expr = (f"left(sha256((select opad from _pseudonym_pads) || unhex(sha256("
-                        f"(select ipad from _pseudonym_pads) || encode(cast({qc} as varchar))))), "
-                        f"{PSEUDONYM_HEX_CHARS})")
+                expr = (
+                    f"left(sha256((select opad from _pseudonym_pads) || unhex(sha256("
+                    f"(select ipad from _pseudonym_pads) || encode(cast({qc} as varchar))))), "
+                    f"{PSEUDONYM_HEX_CHARS})"
+                )
                 out.append(_Col(col, expr, False))
-                actions.append(ColumnAction(table, col, "pseudonymised", "meta.pii: person_id -> HMAC-SHA256"))
+                actions.append(
+                    ColumnAction(table, col, "pseudonymised", "meta.pii: person_id -> HMAC-SHA256")
+                )
             elif pii == "salary" and policy.group_size_column and policy.group_size_column in lower_names:
                 g = _q(lower_names[policy.group_size_column])
                 out.append(_Col(col, f"case when {g} >= {MIN_GROUP_SIZE} then {qc} end", False))
-                actions.append(ColumnAction(
-                    table, col, "small_groups_suppressed",
-                    f"meta.pii: salary in an aggregate: NULL where {policy.group_size_column} < {MIN_GROUP_SIZE}"))
+                actions.append(
+                    ColumnAction(
+                        table,
+                        col,
+                        "small_groups_suppressed",
+                        f"meta.pii: salary in an aggregate: NULL where {policy.group_size_column} < {MIN_GROUP_SIZE}",
+                    )
+                )
             elif pii == "salary":
-                actions.append(ColumnAction(
-                    table, col, "dropped",
-                    "meta.pii: salary outside an aggregate (the model declares no meta.group_size_column)"))
+                actions.append(
+                    ColumnAction(
+                        table,
+                        col,
+                        "dropped",
+                        "meta.pii: salary outside an aggregate (the model declares no meta.group_size_column)",
+                    )
+                )
             else:
                 actions.append(ColumnAction(table, col, "dropped", f"meta.pii: {pii} has no masking rule"))
             continue
@@ -554,9 +595,14 @@ def plan_columns(table: str, columns: list[tuple[str, str]], policy: ModelPolicy
             continue
         category = pii_name_category(col)
         if category is not None:
-            actions.append(ColumnAction(
-                table, col, "dropped",
-                f"safety net: the name looks like personal data ({category}) and the manifest does not declare it"))
+            actions.append(
+                ColumnAction(
+                    table,
+                    col,
+                    "dropped",
+                    f"safety net: the name looks like personal data ({category}) and the manifest does not declare it",
+                )
+            )
             continue
         out.append(_Col(col, qc, dtype_u in _TEXT_TYPES))
     return out, actions
@@ -587,7 +633,8 @@ def _id_shaped_columns(con: duckdb.DuckDBPyConnection, source: str, cols: list[s
     if not cols:
         return []
     probes = ", ".join(
-        f"bool_or(length({_q(c)}) = 18 and regexp_full_match({_q(c)}, {_lit(ID_NUMBER_REGEX)}))" for c in cols)
+        f"bool_or(length({_q(c)}) = 18 and regexp_full_match({_q(c)}, {_lit(ID_NUMBER_REGEX)}))" for c in cols
+    )
     row = con.execute(f"select {probes} from {source}").fetchone()
     return [c for c, hit in zip(cols, row or [], strict=False) if hit]
 
@@ -662,9 +709,16 @@ def _now_beijing() -> datetime:
     return datetime.now(BEIJING)
 
 
-def _publish(settings: Settings, kind: str, run_id: str, warehouse_path: Path | None,
-             build: Callable[[duckdb.DuckDBPyConnection, PublishResult, SnapshotInfo | None, datetime, str, str], None],
-             published_at: datetime | None) -> PublishResult:
+def _publish(
+    settings: Settings,
+    kind: str,
+    run_id: str,
+    warehouse_path: Path | None,
+    build: Callable[
+        [duckdb.DuckDBPyConnection, PublishResult, SnapshotInfo | None, datetime, str, str], None
+    ],
+    published_at: datetime | None,
+) -> PublishResult:
     t0 = time.monotonic()
     if not run_id or not isinstance(run_id, str):
         raise ValueError("run_id must be a non-empty string")
@@ -673,8 +727,10 @@ def _publish(settings: Settings, kind: str, run_id: str, warehouse_path: Path | 
         raise PublishError(f"the working warehouse {warehouse} does not exist: run the pipeline first")
     folder = snapshots_dir(settings, kind)
     folder.mkdir(parents=True, exist_ok=True)
-    published = (published_at or _now_beijing())
-    published = published.replace(tzinfo=BEIJING) if published.tzinfo is None else published.astimezone(BEIJING)
+    published = published_at or _now_beijing()
+    published = (
+        published.replace(tzinfo=BEIJING) if published.tzinfo is None else published.astimezone(BEIJING)
+    )
 
     with file_lock(kind_dir(settings, kind) / PUBLISH_LOCK_NAME, f"{kind} snapshots", purpose="publish"):
         _clean_leftovers(folder)
@@ -682,10 +738,12 @@ def _publish(settings: Settings, kind: str, run_id: str, warehouse_path: Path | 
         name = _new_name(folder, kind, run_id)
         final = folder / name
         tmp = folder / f".{name}.tmp"
-        placeholder = SnapshotInfo(kind, name, final, run_id, published, None,
-                                   previous.name if previous else None)
-        result = PublishResult(kind=kind, run_id=run_id, snapshot=placeholder,
-                               previous=previous.name if previous else None)
+        placeholder = SnapshotInfo(
+            kind, name, final, run_id, published, None, previous.name if previous else None
+        )
+        result = PublishResult(
+            kind=kind, run_id=run_id, snapshot=placeholder, previous=previous.name if previous else None
+        )
         renamed = False
         try:
             # the new file is this connection's own database (a fresh DuckDB instance: nothing else in
@@ -708,9 +766,15 @@ def _publish(settings: Settings, kind: str, run_id: str, warehouse_path: Path | 
                 raise PublishError(f"{wal} still exists after CHECKPOINT: refusing to publish a partial file")
             checksum = _sha256_and_fsync(tmp)
             info = SnapshotInfo(kind, name, final, run_id, published, checksum, result.previous)
-            sidecar = {"kind": kind, "snapshot": name, "run_id": run_id,
-                       "published_at": published.isoformat(), "checksum": checksum,
-                       "previous": result.previous, "tables": result.tables}
+            sidecar = {
+                "kind": kind,
+                "snapshot": name,
+                "run_id": run_id,
+                "published_at": published.isoformat(),
+                "checksum": checksum,
+                "previous": result.previous,
+                "tables": result.tables,
+            }
             _write_json_atomic(_sidecar(final), sidecar)
             os.rename(tmp, final)
             renamed = True
@@ -743,44 +807,79 @@ def _publish(settings: Settings, kind: str, run_id: str, warehouse_path: Path | 
 
 def _switch_pointer(settings: Settings, kind: str, info: SnapshotInfo, extra: Mapping[str, Any]) -> None:
     """Atomically make ``info`` the current snapshot (CURRENT: temp file + fsync + os.replace)."""
-    data = {"snapshot": info.name, "run_id": info.run_id, "published_at": info.published_at.isoformat(),
-            "checksum": info.checksum, "previous": info.previous, "kind": kind,
-            "switched_at": datetime.now(BEIJING).isoformat(timespec="seconds"), **extra}
+    data = {
+        "snapshot": info.name,
+        "run_id": info.run_id,
+        "published_at": info.published_at.isoformat(),
+        "checksum": info.checksum,
+        "previous": info.previous,
+        "kind": kind,
+        "switched_at": datetime.now(BEIJING).isoformat(timespec="seconds"),
+        **extra,
+    }
     _write_json_atomic(pointer_path(settings, kind), data)
 
 
-def _write_meta_snapshot(con: duckdb.DuckDBPyConnection, D: str, kind: str, settings: Settings, run_id: str,
-                         published: datetime, source_freshness: Mapping[str, Any] | None,
-                         result: PublishResult) -> None:
+def _write_meta_snapshot(
+    con: duckdb.DuckDBPyConnection,
+    D: str,
+    kind: str,
+    settings: Settings,
+    run_id: str,
+    published: datetime,
+    source_freshness: Mapping[str, Any] | None,
+    result: PublishResult,
+) -> None:
     con.execute(f"create schema if not exists {D}.meta")
     con.execute(
         f"""create table {D}.meta.snapshot (kind varchar, run_id varchar, published_at timestamp,
              published_at_iso varchar, institution_code varchar, source_freshness varchar,
-             previous_snapshot varchar, duckdb_version varchar)""")
+             previous_snapshot varchar, duckdb_version varchar)"""
+    )
     con.execute(
         f"insert into {D}.meta.snapshot values (?, ?, ?, ?, ?, ?, ?, ?)",
-        [kind, run_id, published.replace(tzinfo=None), published.isoformat(), settings.institution.code,
-         json.dumps(source_freshness, ensure_ascii=False, default=str) if source_freshness is not None else None,
-         result.previous, duckdb.__version__],
+        [
+            kind,
+            run_id,
+            published.replace(tzinfo=None),
+            published.isoformat(),
+            settings.institution.code,
+            json.dumps(source_freshness, ensure_ascii=False, default=str)
+            if source_freshness is not None
+            else None,
+            result.previous,
+            duckdb.__version__,
+        ],
     )
     con.execute(f"create table {D}.meta.published_tables (table_name varchar, row_count bigint)")
     if result.tables:
-        con.executemany(f"insert into {D}.meta.published_tables values (?, ?)",
-                        [[t, n] for t, n in sorted(result.tables.items())])
-    con.execute(f"create table {D}.meta.masking (table_name varchar, column_name varchar, action varchar, "
-                "reason varchar)")
+        con.executemany(
+            f"insert into {D}.meta.published_tables values (?, ?)",
+            [[t, n] for t, n in sorted(result.tables.items())],
+        )
+    con.execute(
+        f"create table {D}.meta.masking (table_name varchar, column_name varchar, action varchar, "
+        "reason varchar)"
+    )
     if result.column_actions:
-        con.executemany(f"insert into {D}.meta.masking values (?, ?, ?, ?)",
-                        [[a.table, a.column, a.action, a.reason] for a in result.column_actions])
+        con.executemany(
+            f"insert into {D}.meta.masking values (?, ?, ?, ?)",
+            [[a.table, a.column, a.action, a.reason] for a in result.column_actions],
+        )
 
 
 # ---------------------------------------------------------------------------------------------
 # Serving
 # ---------------------------------------------------------------------------------------------
-def publish_serving(settings: Settings, run_id: str, *, warehouse_path: Path | None = None,
-                    manifest_path: Path | None = None,
-                    source_freshness: Mapping[str, Any] | None = None,
-                    published_at: datetime | None = None) -> PublishResult:
+def publish_serving(
+    settings: Settings,
+    run_id: str,
+    *,
+    warehouse_path: Path | None = None,
+    manifest_path: Path | None = None,
+    source_freshness: Mapping[str, Any] | None = None,
+    published_at: datetime | None = None,
+) -> PublishResult:
     """Publish the serving snapshot of ``run_id``: marts only (masked), meta.snapshot and
     meta.kpi_publications; then switch serving/CURRENT atomically and apply retention.
 
@@ -789,8 +888,14 @@ def publish_serving(settings: Settings, run_id: str, *, warehouse_path: Path | N
     """
     policies = load_model_policies(Path(manifest_path or default_manifest_path()))
 
-    def build(con: duckdb.DuckDBPyConnection, result: PublishResult, previous: SnapshotInfo | None,
-              published: datetime, S: str, D: str) -> None:
+    def build(
+        con: duckdb.DuckDBPyConnection,
+        result: PublishResult,
+        previous: SnapshotInfo | None,
+        published: datetime,
+        S: str,
+        D: str,
+    ) -> None:
         catalog = S[1:-1].replace('""', '"')
         con.execute(f"create schema {D}.marts")
         pads_ready = False
@@ -807,22 +912,28 @@ def publish_serving(settings: Settings, run_id: str, *, warehouse_path: Path | N
             id_shaped = _id_shaped_columns(con, source, [c.name for c in plan if c.passthrough_text])
             if id_shaped:
                 plan = [c for c in plan if c.name not in id_shaped]
-                actions += [ColumnAction(table, c, "dropped",
-                                         "safety net: holds values shaped like citizen ID numbers")
-                            for c in id_shaped]
+                actions += [
+                    ColumnAction(
+                        table, c, "dropped", "safety net: holds values shaped like citizen ID numbers"
+                    )
+                    for c in id_shaped
+                ]
             result.column_actions.extend(actions)
             if not plan:
                 result.skipped_tables[table] = "every column holds personal data"
                 continue
             if not pads_ready and any("_pseudonym_pads" in c.expr for c in plan):
                 ipad, opad = hmac_pads(pseudonym_key(settings))
-                con.execute("create or replace temp table _pseudonym_pads as select ?::blob as ipad, ?::blob as opad",
-                            [ipad, opad])
+                con.execute(
+                    "create or replace temp table _pseudonym_pads as select ?::blob as ipad, ?::blob as opad",
+                    [ipad, opad],
+                )
                 pads_ready = True
             select = ", ".join(f"{c.expr} as {_q(c.name)}" for c in plan)
             con.execute(f"create table {D}.marts.{_q(table)} as select {select} from {source}")
             result.tables[f"marts.{table}"] = con.execute(
-                f"select count(*) from {D}.marts.{_q(table)}").fetchone()[0]
+                f"select count(*) from {D}.marts.{_q(table)}"
+            ).fetchone()[0]
             _comment(con, D, table, policy, actions)
         if pads_ready:
             con.execute("drop table if exists _pseudonym_pads")
@@ -832,8 +943,9 @@ def publish_serving(settings: Settings, run_id: str, *, warehouse_path: Path | N
     return _publish(settings, SERVING, run_id, warehouse_path, build, published_at)
 
 
-def _comment(con: duckdb.DuckDBPyConnection, D: str, table: str, policy: ModelPolicy,
-             actions: list[ColumnAction]) -> None:
+def _comment(
+    con: duckdb.DuckDBPyConnection, D: str, table: str, policy: ModelPolicy, actions: list[ColumnAction]
+) -> None:
     """Carry dbt descriptions over as DuckDB comments (readable by any DuckDB client)."""
     rel = f"{D}.marts.{_q(table)}"
     if policy.description:
@@ -849,22 +961,34 @@ def _comment(con: duckdb.DuckDBPyConnection, D: str, table: str, policy: ModelPo
             con.execute(f"comment on column {rel}.{_q(col)} is {_lit(text)}")
 
 
-def _build_kpi_publications(con: duckdb.DuckDBPyConnection, D: str, settings: Settings, run_id: str,
-                            published: datetime, previous: SnapshotInfo | None, result: PublishResult) -> None:
+def _build_kpi_publications(
+    con: duckdb.DuckDBPyConnection,
+    D: str,
+    settings: Settings,
+    run_id: str,
+    published: datetime,
+    previous: SnapshotInfo | None,
+    result: PublishResult,
+) -> None:
     """meta.kpi_publications = this run's marts.fct_kpi_values (as published) + every earlier
     publication carried forward from the current snapshot (and the newest kept one, if different)."""
     parts: list[str] = []
     seen_filter: list[str] = [f"run_id <> {_lit(run_id)}"]
     if f"marts.{KPI_TABLE}" in result.tables:
-        parts.append(f"select {_lit(run_id)}::varchar as run_id, "
-                     f"{_lit(published.replace(tzinfo=None).isoformat(sep=' '))}::timestamp as published_at, "
-                     f"* from {D}.marts.{KPI_TABLE}")
+        parts.append(
+            f"select {_lit(run_id)}::varchar as run_id, "
+            f"{_lit(published.replace(tzinfo=None).isoformat(sep=' '))}::timestamp as published_at, "
+            f"* from {D}.marts.{KPI_TABLE}"
+        )
     sources: list[SnapshotInfo] = []
     if previous is not None:
         sources.append(previous)
     # after a rollback the newest snapshot is not the current one: its publication still happened
-    newest = [s for s in list_snapshots(settings, SERVING)
-              if (previous is None or s.published_at > previous.published_at) and _was_switched_in(s)]
+    newest = [
+        s
+        for s in list_snapshots(settings, SERVING)
+        if (previous is None or s.published_at > previous.published_at) and _was_switched_in(s)
+    ]
     if newest:
         sources.append(newest[0])
     for i, src in enumerate(sources):
@@ -873,7 +997,9 @@ def _build_kpi_publications(con: duckdb.DuckDBPyConnection, D: str, settings: Se
             _attach(con, src.path, alias, read_only=True)
             exists = con.execute(
                 "select count(*) from duckdb_tables() where database_name = ? and schema_name = 'meta' "
-                "and table_name = 'kpi_publications'", [alias]).fetchone()[0]
+                "and table_name = 'kpi_publications'",
+                [alias],
+            ).fetchone()[0]
         except duckdb.Error as exc:
             result.warnings.append(f"could not read kpi publications from {src.name}: {exc}")
             continue
@@ -884,33 +1010,47 @@ def _build_kpi_publications(con: duckdb.DuckDBPyConnection, D: str, settings: Se
         seen_filter.append(f"run_id not in (select run_id from {alias}.meta.kpi_publications)")
     if parts:
         union = " union all by name ".join(f"({p})" for p in parts)
-        con.execute(f"create table {D}.meta.kpi_publications as select * from ({union}) "
-                    "order by published_at, run_id")
+        con.execute(
+            f"create table {D}.meta.kpi_publications as select * from ({union}) order by published_at, run_id"
+        )
     else:
         con.execute(f"create table {D}.meta.kpi_publications (run_id varchar, published_at timestamp)")
     for i in range(len(sources)):
         with contextlib.suppress(duckdb.Error):
             con.execute(f"detach prev{i}")
     result.tables["meta.kpi_publications"] = con.execute(
-        f"select count(*) from {D}.meta.kpi_publications").fetchone()[0]
+        f"select count(*) from {D}.meta.kpi_publications"
+    ).fetchone()[0]
 
 
 # ---------------------------------------------------------------------------------------------
 # Quality (stewards' snapshot: not masked, restricted to stewards by the app)
 # ---------------------------------------------------------------------------------------------
-def publish_quality(settings: Settings, run_id: str, *, warehouse_path: Path | None = None,
-                    published_at: datetime | None = None) -> PublishResult:
+def publish_quality(
+    settings: Settings,
+    run_id: str,
+    *,
+    warehouse_path: Path | None = None,
+    published_at: datetime | None = None,
+) -> PublishResult:
     """Publish the stewards' quality snapshot: every table/view of the warehouse schema ``quality``
     plus raw._quarantine, raw._load_log and raw._finance_files (whatever exists; empty is fine)."""
 
-    def build(con: duckdb.DuckDBPyConnection, result: PublishResult, previous: SnapshotInfo | None,
-              published: datetime, S: str, D: str) -> None:
+    def build(
+        con: duckdb.DuckDBPyConnection,
+        result: PublishResult,
+        previous: SnapshotInfo | None,
+        published: datetime,
+        S: str,
+        D: str,
+    ) -> None:
         catalog = S[1:-1].replace('""', '"')
         con.execute(f"create schema {D}.quality")
         for table in _relations(con, catalog, "quality"):
             con.execute(f"create table {D}.quality.{_q(table)} as select * from {S}.quality.{_q(table)}")
             result.tables[f"quality.{table}"] = con.execute(
-                f"select count(*) from {D}.quality.{_q(table)}").fetchone()[0]
+                f"select count(*) from {D}.quality.{_q(table)}"
+            ).fetchone()[0]
         con.execute(f"create schema {D}.raw")
         present = set(_relations(con, catalog, "raw"))
         for table in QUALITY_RAW_TABLES:
@@ -918,7 +1058,9 @@ def publish_quality(settings: Settings, run_id: str, *, warehouse_path: Path | N
                 result.skipped_tables[f"raw.{table}"] = "not in the warehouse yet"
                 continue
             con.execute(f"create table {D}.raw.{_q(table)} as select * from {S}.raw.{_q(table)}")
-            result.tables[f"raw.{table}"] = con.execute(f"select count(*) from {D}.raw.{_q(table)}").fetchone()[0]
+            result.tables[f"raw.{table}"] = con.execute(
+                f"select count(*) from {D}.raw.{_q(table)}"
+            ).fetchone()[0]
         _write_meta_snapshot(con, D, QUALITY, settings, run_id, published, None, result)
 
     return _publish(settings, QUALITY, run_id, warehouse_path, build, published_at)
@@ -936,20 +1078,27 @@ def rollback(settings: Settings, to: str | None = None, *, kind: str = SERVING) 
         if to is None:
             target = _rollback_target(settings, kind, current, snaps)
             if target is None:
-                raise PublishError(f"no earlier {kind} snapshot to roll back to "
-                                   f"(kept: {', '.join(s.name for s in snaps) or 'none'})")
+                raise PublishError(
+                    f"no earlier {kind} snapshot to roll back to "
+                    f"(kept: {', '.join(s.name for s in snaps) or 'none'})"
+                )
         else:
             wanted = to.strip()
             matches = [s for s in snaps if wanted in (s.name, s.name.removesuffix(".duckdb"), s.run_id)]
             if not matches:
-                raise PublishError(f"no {kind} snapshot named {to!r}; kept: "
-                                   f"{', '.join(s.name for s in snaps) or 'none'}")
+                raise PublishError(
+                    f"no {kind} snapshot named {to!r}; kept: {', '.join(s.name for s in snaps) or 'none'}"
+                )
             target = matches[0]
         if target.checksum is None:
-            raise PublishError(f"{target.name} has no recorded checksum (its sidecar is missing): "
-                               "refusing to roll back to an unverifiable file")
+            raise PublishError(
+                f"{target.name} has no recorded checksum (its sidecar is missing): "
+                "refusing to roll back to an unverifiable file"
+            )
         if not verify_snapshot(target):
-            raise PublishError(f"{target.name} does not match its recorded checksum: refusing to roll back to it")
+            raise PublishError(
+                f"{target.name} does not match its recorded checksum: refusing to roll back to it"
+            )
         extra = {"rolled_back_from": current.name if current else None}
         _switch_pointer(settings, kind, target, extra)
         return target.name
@@ -983,9 +1132,12 @@ def _snapshot_status(settings: Settings, kind: str) -> dict[str, Any]:
     except PublishError as exc:
         return {"published": False, "stale": True, "message": str(exc)}
     if info is None:
-        return {"published": False, "stale": True,
-                "message": f"no {kind} snapshot published yet: run the pipeline (`campus-dw run`, or "
-                           "`campus-dw demo` for the demo college)"}
+        return {
+            "published": False,
+            "stale": True,
+            "message": f"no {kind} snapshot published yet: run the pipeline (`campus-dw run`, or "
+            "`campus-dw demo` for the demo college)",
+        }
     snaps = list_snapshots(settings, kind)
     target = _rollback_target(settings, kind, info, snaps)
     age = info.age
@@ -1029,7 +1181,8 @@ def _warehouse_status(settings: Settings) -> dict[str, Any]:
                     """select * from raw._load_log
                        where run_id = (select run_id from raw._load_log
                                        order by coalesce(finished_at, started_at) desc nulls last limit 1)
-                       order by started_at, system, table_name""")
+                       order by started_at, system, table_name"""
+                )
                 names = [d[0] for d in rel.description]
                 rows = [dict(zip(names, (_jsonable(v) for v in r), strict=True)) for r in rel.fetchall()]
             finally:

@@ -20,9 +20,15 @@ class SqlError(Exception):
 
 
 def open_sandbox(snapshot: Path) -> duckdb.DuckDBPyConnection:
-    con = duckdb.connect(str(snapshot), read_only=True,
-                         config={"enable_external_access": False, "autoinstall_known_extensions": False,
-                                 "autoload_known_extensions": False})
+    con = duckdb.connect(
+        str(snapshot),
+        read_only=True,
+        config={
+            "enable_external_access": False,
+            "autoinstall_known_extensions": False,
+            "autoload_known_extensions": False,
+        },
+    )
     con.execute("set lock_configuration = true")
     return con
 
@@ -41,7 +47,9 @@ def run_sandboxed_sql(snapshot: Path, query: str, *, limit: int = 1000, fmt: str
     finally:
         con.close()
     if fmt == "json":
-        return json.dumps([dict(zip(cols, r, strict=True)) for r in rows], ensure_ascii=False, default=str, indent=1)
+        return json.dumps(
+            [dict(zip(cols, r, strict=True)) for r in rows], ensure_ascii=False, default=str, indent=1
+        )
     if fmt == "csv":
         buf = io.StringIO()
         w = csv.writer(buf)
@@ -50,8 +58,12 @@ def run_sandboxed_sql(snapshot: Path, query: str, *, limit: int = 1000, fmt: str
         return buf.getvalue().rstrip("\n")
     text = [[("NULL" if v is None else str(v)) for v in r] for r in rows]
     widths = [max([len(c)] + [len(r[i]) for r in text]) for i, c in enumerate(cols)]
-    lines = [" | ".join(c.ljust(w) for c, w in zip(cols, widths, strict=True)),
-             "-+-".join("-" * w for w in widths)]
+    lines = [
+        " | ".join(c.ljust(w) for c, w in zip(cols, widths, strict=True)),
+        "-+-".join("-" * w for w in widths),
+    ]
     lines += [" | ".join(v.ljust(w) for v, w in zip(r, widths, strict=True)) for r in text]
-    lines.append(f"({len(rows)} row{'s' if len(rows) != 1 else ''}{', limited' if len(rows) == limit else ''})")
+    lines.append(
+        f"({len(rows)} row{'s' if len(rows) != 1 else ''}{', limited' if len(rows) == limit else ''})"
+    )
     return "\n".join(lines)

@@ -25,9 +25,9 @@ def write_config(home: Path, college: Path, payment_url: str) -> Path:
     cfg.write_text(
         f"""home: {home}
 sources:
-  academic: {{type: sqlite, path: {college / 'academic.sqlite'}}}
-  hr: {{type: sqlite, path: {college / 'hr.sqlite'}}}
-  finance: {{inbox: {college / 'finance_inbox'}}}
+  academic: {{type: sqlite, path: {college / "academic.sqlite"}}}
+  hr: {{type: sqlite, path: {college / "hr.sqlite"}}}
+  finance: {{inbox: {college / "finance_inbox"}}}
   payment: {{base_url: "{payment_url}", token_env: CAMPUS_DW_TEST_PAYMENT_TOKEN, page_size: 1000}}
 """,
         encoding="utf-8",

@@ -56,7 +56,9 @@ def test_kpis_equal_independent_computation_every_year(small_pipeline, small_col
         assert _plain(ours) == _plain(ref), f"year {year}"
     # a fiscal year other than the academic year
     y = years[-1]
-    assert _plain(_kpis_json(cfg, y, capsys, fiscal_year=y - 1)) == _plain(compute_kpis(small_college, y, y - 1))
+    assert _plain(_kpis_json(cfg, y, capsys, fiscal_year=y - 1)) == _plain(
+        compute_kpis(small_college, y, y - 1)
+    )
 
 
 def test_quality_report_lists_every_rule(small_pipeline, capsys):
@@ -85,8 +87,16 @@ def test_lineage_runs_from_source_tables_to_indicators():
             continue
         seen.add(k)
         stack.extend(graph.get(k).parent_keys)
-    for raw in ("academic__xsjbsj", "academic__xjyd", "academic__cjxx", "hr__jzgjbxx", "hr__zcbd",
-                "finance__ledger", "finance__budget", "payment__bills"):
+    for raw in (
+        "academic__xsjbsj",
+        "academic__xjyd",
+        "academic__cjxx",
+        "hr__jzgjbxx",
+        "hr__zcbd",
+        "finance__ledger",
+        "finance__budget",
+        "payment__bills",
+    ):
         assert dg.AssetKey(["raw", raw]) in seen, raw
     assert dg.AssetKey(["serving", "snapshot"]) in graph.get(target).child_keys
 
@@ -103,12 +113,18 @@ def test_serving_snapshot_has_no_personal_data(small_pipeline, small_college):
     src = connect()
     src.execute(f"attach '{small_college / 'academic.sqlite'}' as a (type sqlite, read_only)")
     names = {r[0] for r in src.execute("select xm from a.xsjbsj where length(xm) >= 3 limit 300").fetchall()}
-    ids = {r[0] for r in src.execute("select sfzjh from a.xsjbsj where sfzjh is not null limit 300").fetchall()}
-    phones = {r[0] for r in src.execute("select sjhm from a.xsjbsj where sjhm is not null limit 300").fetchall()}
+    ids = {
+        r[0] for r in src.execute("select sfzjh from a.xsjbsj where sfzjh is not null limit 300").fetchall()
+    }
+    phones = {
+        r[0] for r in src.execute("select sjhm from a.xsjbsj where sjhm is not null limit 300").fetchall()
+    }
     assert names and ids and phones
     con = duckdb.connect(str(info.path), read_only=True)
-    cols = con.execute("select table_schema, table_name, column_name from information_schema.columns "
-                       "where data_type = 'VARCHAR'").fetchall()
+    cols = con.execute(
+        "select table_schema, table_name, column_name from information_schema.columns "
+        "where data_type = 'VARCHAR'"
+    ).fetchall()
     assert {s for s, _t, _c in cols} <= {"marts", "meta"}
     for schema, table, column in cols:
         values = {r[0] for r in con.execute(f'select distinct "{column}" from {schema}."{table}"').fetchall()}
@@ -142,7 +158,11 @@ def test_second_run_while_one_writes_is_refused(small_pipeline, tmp_path):
     cfg, _ = small_pipeline
     settings = load_settings(cfg)
     with warehouse_lock(settings):
-        proc = subprocess.run([sys.executable, "-m", "orchestration.cli", "--config", str(cfg), "run"],
-                              capture_output=True, text=True, timeout=120)
+        proc = subprocess.run(
+            [sys.executable, "-m", "orchestration.cli", "--config", str(cfg), "run"],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
     assert proc.returncode == 2
     assert "another run is writing the warehouse" in proc.stderr

@@ -5,7 +5,6 @@ and reports the bookkeeping (rows read, landed, quarantined, deleted, duration) 
 asset metadata.
 """
 
-
 from collections.abc import Iterator
 from datetime import timedelta
 
@@ -34,9 +33,13 @@ def raw_key(raw_table: str) -> dg.AssetKey:
 
 def _build(system: str) -> dg.AssetsDefinition:
     specs = [
-        dg.AssetSpec(raw_key(t), group_name=RAW_GROUP, kinds={"duckdb"},
-                     description=f"Raw landing of {t} (as delivered, versioned, with load metadata)",
-                     tags={"system": system})
+        dg.AssetSpec(
+            raw_key(t),
+            group_name=RAW_GROUP,
+            kinds={"duckdb"},
+            description=f"Raw landing of {t} (as delivered, versioned, with load metadata)",
+            tags={"system": system},
+        )
         for t in raw_tables(system)
     ]
 
@@ -48,14 +51,20 @@ def _build(system: str) -> dg.AssetsDefinition:
         op_tags={"warehouse": "writer"},
         pool="warehouse",
     )
-    def _extract(context: dg.AssetExecutionContext, config: ExtractConfig,
-                 campus: CampusSettings) -> Iterator[dg.MaterializeResult]:
+    def _extract(
+        context: dg.AssetExecutionContext, config: ExtractConfig, campus: CampusSettings
+    ) -> Iterator[dg.MaterializeResult]:
         from orchestration import pipeline
 
         settings = campus.load()
         selected = {k.path[-1] for k in context.selected_asset_keys}
-        results = pipeline.extract_step(settings, system=system, mode=config.mode,
-                                        run_id=context.run.run_id, log=pipeline.step_logger(context))
+        results = pipeline.extract_step(
+            settings,
+            system=system,
+            mode=config.mode,
+            run_id=context.run.run_id,
+            log=pipeline.step_logger(context),
+        )
         failures = [f"{r.table}: {r.message}" for r in results if r.table.endswith("__*")]
         for res in results:
             if res.table not in selected:
@@ -80,10 +89,18 @@ def extract_assets() -> list[dg.AssetsDefinition]:
 def freshness_checks() -> list[dg.AssetChecksDefinition]:
     """Per source system: warn when its raw tables were not refreshed within the expected window."""
     checks: list[dg.AssetChecksDefinition] = []
-    windows = {"academic": timedelta(hours=26), "hr": timedelta(hours=26),
-               "finance": timedelta(days=35), "payment": timedelta(hours=2)}
+    windows = {
+        "academic": timedelta(hours=26),
+        "hr": timedelta(hours=26),
+        "finance": timedelta(days=35),
+        "payment": timedelta(hours=2),
+    }
     for system, window in windows.items():
-        checks.extend(dg.build_last_update_freshness_checks(
-            assets=[raw_key(t) for t in raw_tables(system)], lower_bound_delta=window,
-            timezone="Asia/Shanghai"))
+        checks.extend(
+            dg.build_last_update_freshness_checks(
+                assets=[raw_key(t) for t in raw_tables(system)],
+                lower_bound_delta=window,
+                timezone="Asia/Shanghai",
+            )
+        )
     return checks

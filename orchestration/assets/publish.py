@@ -1,7 +1,6 @@
 """Publish asset: after the blocking checks passed, a new serving snapshot (PII masked) and the
 stewards' quality snapshot, switched atomically."""
 
-
 import dagster as dg
 
 from orchestration.resources import CampusSettings

@@ -41,23 +41,40 @@ def summarise(results, raw_table: str) -> tuple[bool, dg.AssetCheckSeverity, dic
 
 
 def build_contract_checks() -> dg.AssetChecksDefinition:
-    specs = [dg.AssetCheckSpec(CHECK_NAME, asset=raw_key(t), blocking=True,
-                               description="the table's data contract (data_contracts/), checked with GX")
-             for t in all_raw_tables()]
+    specs = [
+        dg.AssetCheckSpec(
+            CHECK_NAME,
+            asset=raw_key(t),
+            blocking=True,
+            description="the table's data contract (data_contracts/), checked with GX",
+        )
+        for t in all_raw_tables()
+    ]
 
-    @dg.multi_asset_check(specs=specs, name="data_contracts", can_subset=True,
-                          op_tags={"warehouse": "writer"}, pool="warehouse")
-    def data_contracts(context: dg.AssetCheckExecutionContext,
-                       campus: CampusSettings) -> Iterator[dg.AssetCheckResult]:
+    @dg.multi_asset_check(
+        specs=specs, name="data_contracts", can_subset=True, op_tags={"warehouse": "writer"}, pool="warehouse"
+    )
+    def data_contracts(
+        context: dg.AssetCheckExecutionContext, campus: CampusSettings
+    ) -> Iterator[dg.AssetCheckResult]:
         from orchestration import pipeline
 
         settings = campus.load()
         selected = {key.asset_key.path[-1] for key in context.selected_asset_check_keys}
-        report = pipeline.quality_step(settings, run_id=context.run.run_id, raw_tables=sorted(selected),
-                                       log=pipeline.step_logger(context))
+        report = pipeline.quality_step(
+            settings,
+            run_id=context.run.run_id,
+            raw_tables=sorted(selected),
+            log=pipeline.step_logger(context),
+        )
         for table in sorted(selected):
             passed, severity, metadata = summarise(report.results, table)
-            yield dg.AssetCheckResult(asset_key=raw_key(table), check_name=CHECK_NAME, passed=passed,
-                                      severity=severity, metadata=metadata)
+            yield dg.AssetCheckResult(
+                asset_key=raw_key(table),
+                check_name=CHECK_NAME,
+                passed=passed,
+                severity=severity,
+                metadata=metadata,
+            )
 
     return data_contracts

@@ -4,7 +4,6 @@ The translator connects dbt sources (schema ``raw``) to the extract assets so th
 lineage graph runs from each source table to each indicator.
 """
 
-
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -33,10 +32,16 @@ TRANSLATOR = CampusDbtTranslator(settings=DagsterDbtTranslatorSettings(enable_as
 
 
 def build_dbt_assets(manifest_path: str) -> dg.AssetsDefinition:
-    @dbt_assets(manifest=manifest_path, dagster_dbt_translator=TRANSLATOR, name="dbt_models",
-                op_tags={"warehouse": "writer"}, pool="warehouse")
-    def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource,
-                   campus: CampusSettings) -> Iterator[Any]:
+    @dbt_assets(
+        manifest=manifest_path,
+        dagster_dbt_translator=TRANSLATOR,
+        name="dbt_models",
+        op_tags={"warehouse": "writer"},
+        pool="warehouse",
+    )
+    def dbt_models(
+        context: dg.AssetExecutionContext, dbt: DbtCliResource, campus: CampusSettings
+    ) -> Iterator[Any]:
         from orchestration.dbt_invoke import apply_env
 
         settings = campus.load()

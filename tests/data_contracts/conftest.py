@@ -20,7 +20,7 @@ class Checked:
     college: Path
     warehouse: Path
     manifest: list[dict]
-    report: object          # data_contracts.runner.CheckReport
+    report: object  # data_contracts.runner.CheckReport
     seconds: float
 
 
@@ -29,11 +29,15 @@ def land_bills(con: duckdb.DuckDBPyConnection, path: Path, run_id: str) -> None:
     rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
     cols = {c: [None if r.get(c) is None else str(r[c]) for r in rows] for c in BILL_COLUMNS}
     cols["_run_id"] = [run_id] * len(rows)
-    cols["_row_hash"] = [hashlib.md5(json.dumps([r.get(c) for c in BILL_COLUMNS]).encode()).hexdigest() for r in rows]
+    cols["_row_hash"] = [
+        hashlib.md5(json.dumps([r.get(c) for c in BILL_COLUMNS]).encode()).hexdigest() for r in rows
+    ]
     cols["_op"] = ["I"] * len(rows)
     con.register("bills_in", pa.table(cols))
     names = ", ".join(f'"{c}"' for c in BILL_COLUMNS)
-    con.execute(f"insert into raw.payment__bills select {names}, _run_id, localtimestamp, _row_hash, _op from bills_in")
+    con.execute(
+        f"insert into raw.payment__bills select {names}, _run_id, localtimestamp, _row_hash, _op from bills_in"
+    )
     con.unregister("bills_in")
 
 
@@ -50,14 +54,22 @@ def _build(tmp: Path, defect_rate: float) -> Checked:
     info = json.loads((college / "college.json").read_text(encoding="utf-8"))
     now = dt.datetime.fromisoformat(info["now"]).replace(tzinfo=None)
     wh = tmp / "warehouse.duckdb"
-    settings = settings_from_dict({"home": str(tmp / "home"), "sources": {
-        "academic": {"type": "sqlite", "path": str(college / "academic.sqlite")},
-        "hr": {"type": "sqlite", "path": str(college / "hr.sqlite")},
-        "finance": {"inbox": str(college / "finance_inbox")},
-        "payment": {"base_url": "http://127.0.0.1:9", "token_env": "CAMPUS_DW_TEST_UNUSED"}}})
+    settings = settings_from_dict(
+        {
+            "home": str(tmp / "home"),
+            "sources": {
+                "academic": {"type": "sqlite", "path": str(college / "academic.sqlite")},
+                "hr": {"type": "sqlite", "path": str(college / "hr.sqlite")},
+                "finance": {"inbox": str(college / "finance_inbox")},
+                "payment": {"base_url": "http://127.0.0.1:9", "token_env": "CAMPUS_DW_TEST_UNUSED"},
+            },
+        }
+    )
     con = connect(wh)
     try:
-        rep = extract_all(con, settings, mode="full", run_id="run1", systems=["academic", "hr", "finance"], now=now)
+        rep = extract_all(
+            con, settings, mode="full", run_id="run1", systems=["academic", "hr", "finance"], now=now
+        )
         assert rep.ok, rep.summary()
         create_raw_schema(con)
         land_bills(con, college / "payment" / "bills.jsonl", "run1")

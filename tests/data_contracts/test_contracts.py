@@ -66,12 +66,26 @@ def test_every_rule_is_complete_and_unique():
 
 def test_required_rules_exist():
     ids = {r.id for r in all_rules()}
-    for rid in ["finance.budget.adjusted_equals_initial_plus_adjustment", "hr.jzgjbxx.lzrq_not_before_lxrq",
-                "academic.xsjbsj.csrq_valid", "academic.xsjbsj.sfzjh_valid", "academic.xsjbsj.sfzjh_birth_agrees",
-                "academic.xsjbsj.sfzjh_sex_agrees", "academic.cjxx.kscj_valid", "academic.xsjbsj.gxsj.not_future",
-                "academic.xjyd.after_leaving", "hr.jzgjbxx.title_agrees_with_zcbd", "finance.ledger.date_in_file_month",
-                "xsys.dm_yxs.unit_in_hr", "xsys.ledger.unit_in_hr", "xsys.budget.unit_in_hr", "xsys.jxrw.teacher_in_hr",
-                "xsys.bills.student_known", "xsys.person.consistent_student", "academic.cjxx.cjid.unique"]:
+    for rid in [
+        "finance.budget.adjusted_equals_initial_plus_adjustment",
+        "hr.jzgjbxx.lzrq_not_before_lxrq",
+        "academic.xsjbsj.csrq_valid",
+        "academic.xsjbsj.sfzjh_valid",
+        "academic.xsjbsj.sfzjh_birth_agrees",
+        "academic.xsjbsj.sfzjh_sex_agrees",
+        "academic.cjxx.kscj_valid",
+        "academic.xsjbsj.gxsj.not_future",
+        "academic.xjyd.after_leaving",
+        "hr.jzgjbxx.title_agrees_with_zcbd",
+        "finance.ledger.date_in_file_month",
+        "xsys.dm_yxs.unit_in_hr",
+        "xsys.ledger.unit_in_hr",
+        "xsys.budget.unit_in_hr",
+        "xsys.jxrw.teacher_in_hr",
+        "xsys.bills.student_known",
+        "xsys.person.consistent_student",
+        "academic.cjxx.cjid.unique",
+    ]:
         assert rid in ids, rid
 
 
@@ -109,18 +123,38 @@ def test_cross_system_rules_name_their_table():
         assert r.table_key in load_contracts()
 
 
-@pytest.mark.parametrize(("patch", "expected"), [
-    ({"owner": "nobody"}, "owner"),
-    ({"columns": {"xh": {"type": "varchar(16)", "nulable": False}}}, "columns.xh.nulable"),
-    ({"columns": {"xh": {"type": "varchar(16)", "code_set": "nope"}}}, "columns.xh.code_set"),
-    ({"rules": [{"id": "academic.xsjbsj.x", "severity": "fatal", "check": "true", "fix": "f",
-                 "description": "d"}]}, "rules[academic.xsjbsj.x].severity"),
-])
+@pytest.mark.parametrize(
+    ("patch", "expected"),
+    [
+        ({"owner": "nobody"}, "owner"),
+        ({"columns": {"xh": {"type": "varchar(16)", "nulable": False}}}, "columns.xh.nulable"),
+        ({"columns": {"xh": {"type": "varchar(16)", "code_set": "nope"}}}, "columns.xh.code_set"),
+        (
+            {
+                "rules": [
+                    {
+                        "id": "academic.xsjbsj.x",
+                        "severity": "fatal",
+                        "check": "true",
+                        "fix": "f",
+                        "description": "d",
+                    }
+                ]
+            },
+            "rules[academic.xsjbsj.x].severity",
+        ),
+    ],
+)
 def test_invalid_contract_messages_name_file_and_key(tmp_path, patch, expected):
     d = tmp_path / "academic"
     d.mkdir()
-    base = {"system": "academic", "table": "xsjbsj", "owner": "academic_office", "primary_key": ["xh"],
-            "columns": {"xh": {"type": "varchar(16)", "nullable": False}}}
+    base = {
+        "system": "academic",
+        "table": "xsjbsj",
+        "owner": "academic_office",
+        "primary_key": ["xh"],
+        "columns": {"xh": {"type": "varchar(16)", "nullable": False}},
+    }
     base.update(patch)
     p = d / "xsjbsj.yml"
     p.write_text(yaml.safe_dump(base, allow_unicode=True), encoding="utf-8")

@@ -23,8 +23,10 @@ def _key(table: str, key: dict) -> tuple:
 def _failing(warehouse) -> list[tuple[str, str, str, tuple, str]]:
     con = duckdb.connect(str(warehouse), read_only=True)
     try:
-        rows = con.execute("select f.rule_id, f.system, f.table_name, f.source_key, r.severity "
-                           "from quality.failing_rows f join quality.check_results r using (run_id, rule_id)").fetchall()
+        rows = con.execute(
+            "select f.rule_id, f.system, f.table_name, f.source_key, r.severity "
+            "from quality.failing_rows f join quality.check_results r using (run_id, rule_id)"
+        ).fetchall()
     finally:
         con.close()
     return [(rid, s, t, _key(t, json.loads(k)), sev) for rid, s, t, k, sev in rows]
@@ -34,15 +36,22 @@ def test_every_manifest_defect_is_reported(defect_college):
     failing = _failing(defect_college.warehouse)
     flagged = {(s, t, k) for _, s, t, k, _ in failing}
     assert defect_college.manifest, "the generator injected nothing"
-    missing = [d for d in defect_college.manifest if (d["system"], d["table"], _key(d["table"], d["key"])) not in flagged]
+    missing = [
+        d
+        for d in defect_college.manifest
+        if (d["system"], d["table"], _key(d["table"], d["key"])) not in flagged
+    ]
     assert not missing, f"{len(missing)} manifest defects not reported, e.g. {missing[:5]}"
 
 
 def test_no_clean_row_is_flagged(defect_college):
     manifest = {(d["system"], d["table"], _key(d["table"], d["key"])) for d in defect_college.manifest}
     quirk_rules = {r.id for r in all_rules() if r.natural_quirk}
-    wrong = [(rid, s, t, k) for rid, s, t, k, _ in _failing(defect_college.warehouse)
-             if (s, t, k) not in manifest and rid not in quirk_rules]
+    wrong = [
+        (rid, s, t, k)
+        for rid, s, t, k, _ in _failing(defect_college.warehouse)
+        if (s, t, k) not in manifest and rid not in quirk_rules
+    ]
     assert not wrong, f"{len(wrong)} clean rows flagged, e.g. {wrong[:10]}"
 
 
@@ -53,8 +62,11 @@ def test_gx_and_sql_agree(defect_college, clean_college):
 
 
 def test_clean_college_flags_nothing_serious(clean_college):
-    bad = [(r.rule_id, r.failed_rows, r.sample_keys[:3]) for r in clean_college.report.results
-           if r.status != "pass" and r.severity in ("error", "blocking")]
+    bad = [
+        (r.rule_id, r.failed_rows, r.sample_keys[:3])
+        for r in clean_college.report.results
+        if r.status != "pass" and r.severity in ("error", "blocking")
+    ]
     assert not bad
     assert not clean_college.report.blocking_failed
     quirk_rules = {r.id for r in all_rules() if r.natural_quirk}
@@ -78,6 +90,8 @@ def test_results_persist_and_report(defect_college):
 
 def test_validation_time_is_recorded(defect_college):
     rep = defect_college.report
-    print(f"\nsmall college validation: {defect_college.seconds:.1f} s wall (incl. GX import), "
-          f"{rep.seconds_total:.1f} s in run_checks, SQL {rep.seconds_sql:.1f} s, GX {rep.seconds_gx:.1f} s")
+    print(
+        f"\nsmall college validation: {defect_college.seconds:.1f} s wall (incl. GX import), "
+        f"{rep.seconds_total:.1f} s in run_checks, SQL {rep.seconds_sql:.1f} s, GX {rep.seconds_gx:.1f} s"
+    )
     assert rep.seconds_total < 300

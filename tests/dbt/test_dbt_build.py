@@ -36,8 +36,16 @@ def dbt_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 def _invoke(args: list[str], env: dict[str, Path]):
     from dbt.cli.main import dbtRunner
 
-    common = ["--project-dir", str(PROJECT_DIR), "--profiles-dir", str(PROJECT_DIR),
-              "--target-path", str(env["target"]), "--log-path", str(env["logs"])]
+    common = [
+        "--project-dir",
+        str(PROJECT_DIR),
+        "--profiles-dir",
+        str(PROJECT_DIR),
+        "--target-path",
+        str(env["target"]),
+        "--log-path",
+        str(env["logs"]),
+    ]
     return dbtRunner().invoke([*args, *common])
 
 
@@ -45,11 +53,14 @@ def _invoke(args: list[str], env: dict[str, Path]):
 def test_dbt_build_on_empty_raw(dbt_env: dict[str, Path]) -> None:
     res = _invoke(["build"], dbt_env)
     assert res.exception is None, res.exception
-    failed = [f"{r.node.unique_id}: {r.status} {r.message}" for r in res.result if r.status not in ("success", "pass")]
+    failed = [
+        f"{r.node.unique_id}: {r.status} {r.message}"
+        for r in res.result
+        if r.status not in ("success", "pass")
+    ]
     assert res.success, "\n".join(failed)
     unit_tests = [r for r in res.result if "unit_test" in str(r.node.resource_type)]
     assert len(unit_tests) >= 18
-
 
 
 @pytest.mark.timeout(300)
@@ -58,7 +69,9 @@ def test_dbt_docs_generate_describes_every_mart_column(dbt_env: dict[str, Path])
     assert res.success, res.exception
     manifest = json.loads((dbt_env["target"] / "manifest.json").read_text(encoding="utf-8"))
     catalog = json.loads((dbt_env["target"] / "catalog.json").read_text(encoding="utf-8"))
-    marts = [n for n in manifest["nodes"].values() if n["resource_type"] == "model" and n["schema"] == "marts"]
+    marts = [
+        n for n in manifest["nodes"].values() if n["resource_type"] == "model" and n["schema"] == "marts"
+    ]
     assert marts
     for node in marts:
         assert node["description"], node["unique_id"]
@@ -72,7 +85,11 @@ def test_dbt_docs_generate_describes_every_mart_column(dbt_env: dict[str, Path])
     kpi = catalog["nodes"]["model.campus_dw.fct_kpi_values"]["columns"]
     types = [(c["name"], c["type"]) for c in sorted(kpi.values(), key=lambda c: c["index"])]
     assert types == [
-        ("institution_code", "VARCHAR"), ("kpi_id", "VARCHAR"), ("academic_year", "INTEGER"),
-        ("fiscal_year", "INTEGER"), ("value", "DECIMAL(38,4)"), ("numerator", "DECIMAL(38,6)"),
+        ("institution_code", "VARCHAR"),
+        ("kpi_id", "VARCHAR"),
+        ("academic_year", "INTEGER"),
+        ("fiscal_year", "INTEGER"),
+        ("value", "DECIMAL(38,4)"),
+        ("numerator", "DECIMAL(38,6)"),
         ("denominator", "DECIMAL(38,6)"),
     ]

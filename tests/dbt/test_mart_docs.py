@@ -27,8 +27,19 @@ def manifest(tmp_path_factory: pytest.TempPathFactory) -> dict:
     mp.setenv("CAMPUS_DW_WAREHOUSE", str(tmp / "warehouse.duckdb"))
     mp.setenv("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
     try:
-        res = dbtRunner().invoke(["parse", "--project-dir", str(PROJECT_DIR), "--profiles-dir", str(PROJECT_DIR),
-                                  "--target-path", str(tmp / "target"), "--log-path", str(tmp / "logs")])
+        res = dbtRunner().invoke(
+            [
+                "parse",
+                "--project-dir",
+                str(PROJECT_DIR),
+                "--profiles-dir",
+                str(PROJECT_DIR),
+                "--target-path",
+                str(tmp / "target"),
+                "--log-path",
+                str(tmp / "logs"),
+            ]
+        )
         assert res.success, res.exception
     finally:
         mp.undo()
@@ -70,7 +81,9 @@ def test_every_mart_states_grain_and_key_with_institution_code(manifest: dict) -
 
 def test_contract_tables_exist_published_with_their_grain(manifest: dict) -> None:
     by_name = {n["name"]: n for n in _marts(manifest)}
-    rows = re.findall(r"^\| `((?:agg|dim)_[a-z_]+)` \| ([^|]+) \|", CONTRACT_DOC.read_text(encoding="utf-8"), re.M)
+    rows = re.findall(
+        r"^\| `((?:agg|dim)_[a-z_]+)` \| ([^|]+) \|", CONTRACT_DOC.read_text(encoding="utf-8"), re.M
+    )
     assert len(rows) >= 17
     for table, grain in rows:
         assert table in by_name, f"{table} of the dashboards' contract is missing"

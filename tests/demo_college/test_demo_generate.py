@@ -45,19 +45,33 @@ def college_digest(college: Path) -> dict[str, object]:
             out[f"{system}.{t}"] = table_digest(con, t)
         con.close()
     for p in sorted(college.rglob("*")):
-        if p.is_file() and p.suffix in (".csv", ".jsonl", ".part") or p.name in ("manifest.json", "college.json"):
+        if (
+            p.is_file()
+            and p.suffix in (".csv", ".jsonl", ".part")
+            or p.name in ("manifest.json", "college.json")
+        ):
             out[str(p.relative_to(college))] = hashlib.sha256(p.read_bytes()).hexdigest()
         elif p.suffix == ".xlsx":
             ws = load_workbook(p, read_only=True)["部门预算"]
             out[str(p.relative_to(college))] = hashlib.sha256(
-                repr(list(ws.iter_rows(values_only=True))).encode()).hexdigest()
+                repr(list(ws.iter_rows(values_only=True))).encode()
+            ).hexdigest()
     return out
 
 
 def test_layout(small_college: Path) -> None:
     c = small_college
     college = json.loads((c / "college.json").read_text(encoding="utf-8"))
-    for key in ("scale", "seed", "first_year", "last_year", "now", "institution_code", "defect_rate", "counts"):
+    for key in (
+        "scale",
+        "seed",
+        "first_year",
+        "last_year",
+        "now",
+        "institution_code",
+        "defect_rate",
+        "counts",
+    ):
         assert key in college
     assert college["scale"] == "small" and college["first_year"] == 2023 and college["last_year"] == 2025
     assert college["now"] == "2026-11-20T10:00:00+08:00"
@@ -100,7 +114,10 @@ def test_schema_matches_ddl_and_catalog(small_college: Path, system: str) -> Non
         assert [r[2].lower() for r in info] == [c["type"].lower() for c in spec["columns"].values()], t
         for r in info:
             if not spec["columns"][r[1]]["nullable"]:
-                assert con.execute(f"select count(*) from {t} where {r[1]} is null").fetchone()[0] == 0, (t, r[1])
+                assert con.execute(f"select count(*) from {t} where {r[1]} is null").fetchone()[0] == 0, (
+                    t,
+                    r[1],
+                )
         assert con.execute(f"select count(*) from {t}").fetchone()[0] > 0, t
 
 
@@ -127,7 +144,10 @@ def test_citizen_ids_valid_and_agree(small_college: Path, small_manifest: list[d
         n += 1
     assert n > 1000 and lower_x > 0
     assert con.execute("select count(*) from xsjbsj where csrq like '____-__-__'").fetchone()[0] > 0
-    assert con.execute("select count(*) from xsjbsj where gjdqm not in ('156','344','446','158')").fetchone()[0] > 0
+    assert (
+        con.execute("select count(*) from xsjbsj where gjdqm not in ('156','344','446','158')").fetchone()[0]
+        > 0
+    )
     hr = _db(small_college, "hr")
     bad_staff = _defect_keys(small_manifest, "invalid_id_check_digit", "jzgjbxx")
     zero = _defect_keys(small_manifest, "zero_date", "jzgjbxx")
@@ -147,10 +167,13 @@ def test_citizen_ids_valid_and_agree(small_college: Path, small_manifest: list[d
 
 
 CODES = {
-    ("xsjbsj", "pycc"): {"1", "2", "3"}, ("xsjbsj", "xxxs"): {"1", "2", "3"},
+    ("xsjbsj", "pycc"): {"1", "2", "3"},
+    ("xsjbsj", "xxxs"): {"1", "2", "3"},
     ("xsjbsj", "xjztm"): {"01", "02", "03", "04", "05", "06", "07"},
     ("xjyd", "ydlbm"): {"11", "12", "13", "14", "15", "16", "17", "18", "19", "20"},
-    ("kcxx", "kcxzm"): {"01", "02", "03"}, ("cjxx", "ksxzm"): {"01", "02", "03"}, ("cjxx", "sfsc"): {"0", "1"},
+    ("kcxx", "kcxzm"): {"01", "02", "03"},
+    ("cjxx", "ksxzm"): {"01", "02", "03"},
+    ("cjxx", "sfsc"): {"0", "1"},
     ("byxx", "byjlm"): {"01", "02", "03"},
     ("byqx", "qxlbm"): {"10", "11", "12", "20", "21", "30", "40", "41", "42"},
 }
@@ -206,7 +229,9 @@ def test_status_agrees_with_history(small_college: Path, small_manifest: list[di
 def test_titles_agree_with_history(small_college: Path, small_manifest: list[dict]) -> None:
     skip = _defect_keys(small_manifest, "title_mismatch_with_history", "jzgjbxx")
     con = _db(small_college, "hr")
-    firsts = con.execute("""select gh, zyjszwm_q from zcbd z where prrq = (select min(prrq) from zcbd x where x.gh = z.gh)""").fetchall()
+    firsts = con.execute(
+        """select gh, zyjszwm_q from zcbd z where prrq = (select min(prrq) from zcbd x where x.gh = z.gh)"""
+    ).fetchall()
     assert all(q is None for _, q in firsts)
     rows = con.execute("""select j.gh, j.zyjszwm,
         (select zyjszwm_h from zcbd z where z.gh = j.gh order by prrq desc, bdid desc limit 1) from jzgjbxx j""").fetchall()
@@ -224,10 +249,23 @@ def _ledger_rows(path: Path) -> list[dict[str, str]]:
 
 def test_defects_present_at_keys(small_college: Path, small_manifest: list[dict]) -> None:
     kinds = {d["defect"] for d in small_manifest}
-    for k in ("invalid_id_check_digit", "legacy_gender_text", "orphan_code", "duplicate_grade_row",
-              "score_out_of_range", "leave_before_join", "budget_total_mismatch", "ledger_unknown_unit",
-              "bill_unknown_student", "xjyd_after_leaving", "title_mismatch_with_history", "zero_date",
-              "invalid_date", "status_inconsistent_with_history", "future_update_timestamp"):
+    for k in (
+        "invalid_id_check_digit",
+        "legacy_gender_text",
+        "orphan_code",
+        "duplicate_grade_row",
+        "score_out_of_range",
+        "leave_before_join",
+        "budget_total_mismatch",
+        "ledger_unknown_unit",
+        "bill_unknown_student",
+        "xjyd_after_leaving",
+        "title_mismatch_with_history",
+        "zero_date",
+        "invalid_date",
+        "status_inconsistent_with_history",
+        "future_update_timestamp",
+    ):
         assert k in kinds, k
     acad, hr = _db(small_college, "academic"), _db(small_college, "hr")
     bills = {}
@@ -240,7 +278,7 @@ def test_defects_present_at_keys(small_college: Path, small_manifest: list[dict]
         key, col, kind = d["key"], d["column"], d["defect"]
         if d["system"] in ("academic", "hr"):
             con = acad if d["system"] == "academic" else hr
-            (kc, kv), = key.items()
+            ((kc, kv),) = key.items()
             row = con.execute(f"select * from {d['table']} where {kc} = ?", (kv,)).fetchone()
             assert row is not None, d
             names = [r[1] for r in con.execute(f"pragma table_info({d['table']})")]
@@ -254,8 +292,10 @@ def test_defects_present_at_keys(small_college: Path, small_manifest: list[dict]
             elif kind == "score_out_of_range":
                 assert rec["kscj"] == "105"
             elif kind == "duplicate_grade_row":
-                n = con.execute("select count(*) from cjxx where xh = ? and jxbh = ? and ksxzm = ? and kscj is ? and gxsj = ?",
-                                (rec["xh"], rec["jxbh"], rec["ksxzm"], rec["kscj"], rec["gxsj"])).fetchone()[0]
+                n = con.execute(
+                    "select count(*) from cjxx where xh = ? and jxbh = ? and ksxzm = ? and kscj is ? and gxsj = ?",
+                    (rec["xh"], rec["jxbh"], rec["ksxzm"], rec["kscj"], rec["gxsj"]),
+                ).fetchone()[0]
                 assert n >= 2
             elif kind == "leave_before_join":
                 assert rec["lzrq"] < rec["lxrq"]
@@ -265,12 +305,15 @@ def test_defects_present_at_keys(small_college: Path, small_manifest: list[dict]
                 with pytest.raises(ValueError):
                     dt.date.fromisoformat(rec["csrq"][:4] + "-" + rec["csrq"][-4:-2] + "-" + rec["csrq"][-2:])
             elif kind == "title_mismatch_with_history":
-                last = con.execute("select zyjszwm_h from zcbd where gh = ? order by prrq desc, bdid desc limit 1",
-                                   (kv,)).fetchone()[0]
+                last = con.execute(
+                    "select zyjszwm_h from zcbd where gh = ? order by prrq desc, bdid desc limit 1", (kv,)
+                ).fetchone()[0]
                 assert rec["zyjszwm"] != last
             elif kind == "xjyd_after_leaving":
-                first_leave = con.execute("select min(ydrq) from xjyd where xh = ? and ydlbm in ('14','16','18','19','20')",
-                                          (rec["xh"],)).fetchone()[0]
+                first_leave = con.execute(
+                    "select min(ydrq) from xjyd where xh = ? and ydlbm in ('14','16','18','19','20')",
+                    (rec["xh"],),
+                ).fetchone()[0]
                 assert first_leave is not None and rec["ydrq"] > first_leave
             elif kind == "status_inconsistent_with_history":
                 assert con.execute("select count(*) from byxx where xh = ?", (kv,)).fetchone()[0] == 1
@@ -301,8 +344,17 @@ def test_finance_files(small_college: Path) -> None:
     ws = load_workbook(inbox / "budget" / "预算_2024.xlsx")["部门预算"]
     assert ws["A1"].value == "2024年度部门预算表" and ws["A2"].value == "单位：元"
     assert "A1:I1" in [str(r) for r in ws.merged_cells.ranges]
-    assert [c.value for c in ws[3]] == ["部门编码", "部门名称", "经济分类编码", "经济分类名称", "项目编号", "项目名称",
-                                        "年初预算数", "调整预算数", "调整后预算数"]
+    assert [c.value for c in ws[3]] == [
+        "部门编码",
+        "部门名称",
+        "经济分类编码",
+        "经济分类名称",
+        "项目编号",
+        "项目名称",
+        "年初预算数",
+        "调整预算数",
+        "调整后预算数",
+    ]
     rows = list(ws.iter_rows(min_row=4, values_only=True))
     assert rows[-1][0] == "合计"
     for r in rows[:-1]:
@@ -312,8 +364,20 @@ def test_finance_files(small_college: Path) -> None:
     with pytest.raises(UnicodeDecodeError):
         raw.decode("utf-8")
     lines = _ledger_rows(text)
-    assert list(lines[0]) == ["凭证日期", "凭证号", "分录号", "部门编码", "部门名称", "会计科目编码", "会计科目名称",
-                              "经济分类编码", "项目编号", "摘要", "借方金额", "贷方金额"]
+    assert list(lines[0]) == [
+        "凭证日期",
+        "凭证号",
+        "分录号",
+        "部门编码",
+        "部门名称",
+        "会计科目编码",
+        "会计科目名称",
+        "经济分类编码",
+        "项目编号",
+        "摘要",
+        "借方金额",
+        "贷方金额",
+    ]
     assert all(r["凭证日期"].startswith("2024-12-") for r in lines)
     assert len({(r["凭证号"], r["分录号"]) for r in lines}) == len(lines)
     for r in lines:
@@ -322,23 +386,45 @@ def test_finance_files(small_college: Path) -> None:
     v1 = _ledger_rows(inbox / "ledger" / "凭证明细_202506.csv")
     v2 = _ledger_rows(inbox / "ledger" / "凭证明细_202506_v2.csv")
     assert v1 != v2
+
     # December-heavy spending
     def spend(p: Path) -> float:
-        return sum(float((r["借方金额"] or "0").replace(",", "")) - float((r["贷方金额"] or "0").replace(",", ""))
-                   for r in _ledger_rows(p) if r["经济分类编码"])
-    assert spend(inbox / "ledger" / "凭证明细_202412.csv") > 2 * spend(inbox / "ledger" / "凭证明细_202410.csv")
+        return sum(
+            float((r["借方金额"] or "0").replace(",", "")) - float((r["贷方金额"] or "0").replace(",", ""))
+            for r in _ledger_rows(p)
+            if r["经济分类编码"]
+        )
+
+    assert spend(inbox / "ledger" / "凭证明细_202412.csv") > 2 * spend(
+        inbox / "ledger" / "凭证明细_202410.csv"
+    )
 
 
 def test_bills(small_college: Path) -> None:
     lines = (small_college / "payment" / "bills.jsonl").read_text(encoding="utf-8").splitlines()
     bills = [json.loads(x) for x in lines]
-    fields = ["bill_id", "student_no", "item_code", "academic_year", "amount_due", "amount_waived", "amount_paid",
-              "status", "paid_at", "updated_at"]
+    fields = [
+        "bill_id",
+        "student_no",
+        "item_code",
+        "academic_year",
+        "amount_due",
+        "amount_waived",
+        "amount_paid",
+        "status",
+        "paid_at",
+        "updated_at",
+    ]
     iso = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+08:00$")
     assert len({b["bill_id"] for b in bills}) == len(bills)
     for b in bills:
         assert list(b) == fields
-        assert b["item_code"] in ("01", "02", "03") and b["status"] in ("unpaid", "partial", "paid", "refunded")
+        assert b["item_code"] in ("01", "02", "03") and b["status"] in (
+            "unpaid",
+            "partial",
+            "paid",
+            "refunded",
+        )
         assert iso.match(b["updated_at"]) and (b["paid_at"] is None or iso.match(b["paid_at"]))
         for k in ("amount_due", "amount_waived", "amount_paid"):
             assert re.match(r"^\d+\.\d\d$", b[k])

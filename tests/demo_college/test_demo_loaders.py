@@ -39,7 +39,9 @@ def _sqlite_rows(path: Path, table: str) -> list[tuple]:
 
 
 def _duck_rows(con, alias: str, table: str) -> list[tuple]:
-    return sorted(tuple(_norm(x) for x in r) for r in con.execute(f"select * from {alias}.{table}").fetchall())
+    return sorted(
+        tuple(_norm(x) for x in r) for r in con.execute(f"select * from {alias}.{table}").fetchall()
+    )
 
 
 @pytest.fixture()
@@ -64,7 +66,9 @@ def test_postgres_academic(small_college: Path, tmp_path: Path, dbname: str) -> 
     assert not (out / "academic.sqlite").exists() and (out / "hr.sqlite").exists()
     con = connect()
     try:
-        con.execute(f"ATTACH 'host=127.0.0.1 port=5432 user=postgres dbname={dbname}' AS pg (TYPE postgres, READ_ONLY)")
+        con.execute(
+            f"ATTACH 'host=127.0.0.1 port=5432 user=postgres dbname={dbname}' AS pg (TYPE postgres, READ_ONLY)"
+        )
         for t in ddl_statements("academic"):
             assert _duck_rows(con, "pg", t) == _sqlite_rows(small_college / "academic.sqlite", t), t
         con.execute("DETACH pg")
@@ -82,14 +86,20 @@ def test_mysql_hr(small_college: Path, dbname: str) -> None:
     zero = {d["key"]["gh"] for d in manifest if d["defect"] == "zero_date"}
     con = connect()
     try:
-        con.execute(f"ATTACH 'host=127.0.0.1 port=3306 user=root database={dbname}' AS my (TYPE mysql, READ_ONLY)")
+        con.execute(
+            f"ATTACH 'host=127.0.0.1 port=3306 user=root database={dbname}' AS my (TYPE mysql, READ_ONLY)"
+        )
         for t in ddl_statements("hr"):
             expect = _sqlite_rows(small_college / "hr.sqlite", t)
             if t == "jzgjbxx":  # the scanner reads MySQL zero dates as NULL
-                expect = sorted(tuple(None if (r[0] in zero and i == 3) else v for i, v in enumerate(r)) for r in expect)
+                expect = sorted(
+                    tuple(None if (r[0] in zero and i == 3) else v for i, v in enumerate(r)) for r in expect
+                )
             assert _duck_rows(con, "my", t) == expect, t
-        raw = con.execute("select * from mysql_query('my', 'select gh, cast(csrq as char) from jzgjbxx "
-                          "where csrq = ''0000-00-00''')").fetchall()
+        raw = con.execute(
+            "select * from mysql_query('my', 'select gh, cast(csrq as char) from jzgjbxx "
+            "where csrq = ''0000-00-00''')"
+        ).fetchall()
         assert {r[0] for r in raw} == zero and zero
         con.execute("DETACH my")
         con.execute("ATTACH 'host=127.0.0.1 port=3306 user=root' AS adm (TYPE mysql)")

@@ -59,7 +59,12 @@ def _read_all(srv: PaymentServer, params: str = "", size: int = 1000, on_page=No
 
 def test_auth_and_health(server: PaymentServer) -> None:
     assert requests.get(f"{server.url}/api/v1/health", timeout=5).status_code == 401
-    assert requests.get(f"{server.url}/api/v1/bills", headers={"Authorization": "Bearer nope"}, timeout=5).status_code == 401
+    assert (
+        requests.get(
+            f"{server.url}/api/v1/bills", headers={"Authorization": "Bearer nope"}, timeout=5
+        ).status_code
+        == 401
+    )
     r = requests.get(f"{server.url}/api/v1/health", headers=H, timeout=5)
     assert r.status_code == 200 and r.json() == {"status": "ok"}
 
@@ -91,9 +96,14 @@ def test_updated_since_inclusive_with_offsets(server: PaymentServer, small_colle
     for since in (pivot, as_utc, naive):
         got = _read_all(server, params=f"&updated_since={quote(since, safe='')}")
         assert [b["bill_id"] for b in got] == [b["bill_id"] for b in expected], since
-    r = requests.get(f"{server.url}/api/v1/bills?updated_since={quote(pivot, safe='')}", headers=H, timeout=10).json()
+    r = requests.get(
+        f"{server.url}/api/v1/bills?updated_since={quote(pivot, safe='')}", headers=H, timeout=10
+    ).json()
     assert r["total"] == len(expected)
-    assert requests.get(f"{server.url}/api/v1/bills?updated_since=yesterday", headers=H, timeout=10).status_code == 400
+    assert (
+        requests.get(f"{server.url}/api/v1/bills?updated_since=yesterday", headers=H, timeout=10).status_code
+        == 400
+    )
 
 
 def test_bill_updated_mid_read_is_read_again(server: PaymentServer, small_college: Path) -> None:
@@ -121,7 +131,9 @@ def test_legacy_page_numbers(server: PaymentServer, small_college: Path) -> None
 
 
 def test_faults_429_with_retry_after(small_college: Path) -> None:
-    srv = PaymentServer(small_college / "payment" / "bills.jsonl", token=TOKEN, fault_rate=0.4, seed=3).start()
+    srv = PaymentServer(
+        small_college / "payment" / "bills.jsonl", token=TOKEN, fault_rate=0.4, seed=3
+    ).start()
     try:
         codes = []
         retry = set()

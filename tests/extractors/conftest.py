@@ -16,7 +16,10 @@ from extractors.raw_schema import create_raw_schema
 from orchestration.settings import ServerSource, SqliteSource
 
 ROOT = Path(__file__).resolve().parents[2]
-DDL = {"academic": ROOT / "demo_college" / "ddl" / "academic.sql", "hr": ROOT / "demo_college" / "ddl" / "hr.sql"}
+DDL = {
+    "academic": ROOT / "demo_college" / "ddl" / "academic.sql",
+    "hr": ROOT / "demo_college" / "ddl" / "hr.sql",
+}
 PG_HOST, PG_PORT, PG_USER = "127.0.0.1", 5432, "postgres"
 MY_HOST, MY_PORT, MY_USER = "127.0.0.1", 3306, "root"
 
@@ -28,7 +31,10 @@ def _run(cmd: list[str], sql: str | None = None) -> subprocess.CompletedProcess:
 def pg_exec(db: str, sql: str) -> None:
     if shutil.which("psql") is None:
         pytest.skip("psql not installed")
-    _run(["psql", "-h", PG_HOST, "-p", str(PG_PORT), "-U", PG_USER, "-d", db, "-v", "ON_ERROR_STOP=1", "-q"], sql)
+    _run(
+        ["psql", "-h", PG_HOST, "-p", str(PG_PORT), "-U", PG_USER, "-d", db, "-v", "ON_ERROR_STOP=1", "-q"],
+        sql,
+    )
 
 
 def my_exec(db: str | None, sql: str) -> None:
@@ -72,8 +78,21 @@ def pg_admin() -> Iterator[callable]:
 
     yield create
     for name in made:
-        subprocess.run(["psql", "-h", PG_HOST, "-U", PG_USER, "-d", "postgres", "-q", "-c",
-                        f"drop database if exists {name} with (force)"], capture_output=True)
+        subprocess.run(
+            [
+                "psql",
+                "-h",
+                PG_HOST,
+                "-U",
+                PG_USER,
+                "-d",
+                "postgres",
+                "-q",
+                "-c",
+                f"drop database if exists {name} with (force)",
+            ],
+            capture_output=True,
+        )
 
 
 @pytest.fixture(scope="session")
@@ -90,8 +109,10 @@ def my_admin() -> Iterator[callable]:
 
     yield create
     for name in made:
-        subprocess.run(["mysql", "-h", MY_HOST, "-u", MY_USER, "-e", f"drop database if exists {name}"],
-                       capture_output=True)
+        subprocess.run(
+            ["mysql", "-h", MY_HOST, "-u", MY_USER, "-e", f"drop database if exists {name}"],
+            capture_output=True,
+        )
 
 
 class SourceDB:

@@ -24,8 +24,10 @@ def test_embedded_default_is_the_demo_college(tmp_path, monkeypatch):
 
 def test_bad_config_names_the_key(tmp_path):
     cfg = tmp_path / "c.yml"
-    cfg.write_text("sources:\n  academic: {type: sqlite, path: a.sqlite}\n  hr: {type: mysql}\n"
-                   "  finance: {inbox: x}\n  payment: {page_size: 5000}\n")
+    cfg.write_text(
+        "sources:\n  academic: {type: sqlite, path: a.sqlite}\n  hr: {type: mysql}\n"
+        "  finance: {inbox: x}\n  payment: {page_size: 5000}\n"
+    )
     with pytest.raises(ConfigError) as exc:
         load_settings(cfg)
     text = str(exc.value)
@@ -35,9 +37,16 @@ def test_bad_config_names_the_key(tmp_path):
 
 def test_server_source_hides_password(monkeypatch):
     monkeypatch.setenv("ACAD_PW", "s3cret")
-    s = settings_from_dict({"sources": {
-        "academic": {"type": "postgres", "host": "db", "database": "jw", "password_env": "ACAD_PW"},
-        "hr": {"type": "sqlite", "path": "hr.sqlite"}, "finance": {"inbox": "in"}, "payment": {}}})
+    s = settings_from_dict(
+        {
+            "sources": {
+                "academic": {"type": "postgres", "host": "db", "database": "jw", "password_env": "ACAD_PW"},
+                "hr": {"type": "sqlite", "path": "hr.sqlite"},
+                "finance": {"inbox": "in"},
+                "payment": {},
+            }
+        }
+    )
     assert "s3cret" in s.sources.academic.attach_string()
     assert "s3cret" not in s.sources.academic.describe()
 

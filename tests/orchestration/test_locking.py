@@ -40,8 +40,12 @@ def settings(tmp_path):
 
 
 def hold(settings, seconds: float = 60) -> subprocess.Popen:
-    proc = subprocess.Popen([sys.executable, "-c", HOLDER, str(settings.home_dir), str(seconds)],
-                            stdout=subprocess.PIPE, text=True, cwd=PROJECT_ROOT)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", HOLDER, str(settings.home_dir), str(seconds)],
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=PROJECT_ROOT,
+    )
     assert proc.stdout.readline().strip() == "locked"
     return proc
 
@@ -49,8 +53,14 @@ def hold(settings, seconds: float = 60) -> subprocess.Popen:
 def test_second_holder_is_refused_with_pid(settings):
     proc = hold(settings)
     try:
-        with pytest.raises(WarehouseBusyError, match=rf"another run is writing the warehouse \(pid {proc.pid}, "
-                                                     r"started at \d{4}-\d\d-\d\dT"), warehouse_lock(settings):
+        with (
+            pytest.raises(
+                WarehouseBusyError,
+                match=rf"another run is writing the warehouse \(pid {proc.pid}, "
+                r"started at \d{4}-\d\d-\d\dT",
+            ),
+            warehouse_lock(settings),
+        ):
             pass
         with pytest.raises(WarehouseBusyError), warehouse_read_lock(settings):
             pass
@@ -66,8 +76,11 @@ def test_second_holder_is_refused_with_pid(settings):
 
 
 def test_same_process_second_holder_refused(settings):
-    with (warehouse_lock(settings), pytest.raises(WarehouseBusyError, match="another run is writing"),
-          warehouse_lock(settings)):
+    with (
+        warehouse_lock(settings),
+        pytest.raises(WarehouseBusyError, match="another run is writing"),
+        warehouse_lock(settings),
+    ):
         pass
     with warehouse_lock(settings):
         pass

@@ -40,11 +40,15 @@ def build_warehouse(path: Path, *, kpi_2023: float = 0.5, big_rows: int = 0) -> 
     path.parent.mkdir(parents=True, exist_ok=True)
     con = duckdb.connect(str(path))
     try:
-        con.execute("create schema if not exists raw; create schema if not exists intermediate; "
-                    "create schema if not exists marts; create schema if not exists quality")
-        con.execute("create or replace table raw.academic__xsjbsj as select * from (values "
-                    f"('{FAKE_STUDENT_NOS[0]}', '{FAKE_NAMES[0]}', '{FAKE_IDS[0]}'), "
-                    f"('{FAKE_STUDENT_NOS[1]}', '{FAKE_NAMES[1]}', '{FAKE_IDS[1]}')) t(xh, xm, sfzjh)")
+        con.execute(
+            "create schema if not exists raw; create schema if not exists intermediate; "
+            "create schema if not exists marts; create schema if not exists quality"
+        )
+        con.execute(
+            "create or replace table raw.academic__xsjbsj as select * from (values "
+            f"('{FAKE_STUDENT_NOS[0]}', '{FAKE_NAMES[0]}', '{FAKE_IDS[0]}'), "
+            f"('{FAKE_STUDENT_NOS[1]}', '{FAKE_NAMES[1]}', '{FAKE_IDS[1]}')) t(xh, xm, sfzjh)"
+        )
         con.execute("""create or replace table raw._load_log as select * from (values
             ('run-a', 'academic', 'xsjbsj', 'full', timestamp '2025-11-20 10:00:00', timestamp '2025-11-20 10:00:05',
              5.0, 2::bigint, 2::bigint, 2::bigint, 0::bigint, 0::bigint, 'ok', null)) t(run_id, system, table_name,
@@ -54,22 +58,32 @@ def build_warehouse(path: Path, *, kpi_2023: float = 0.5, big_rows: int = 0) -> 
             'academic' as system, 'xsjbsj' as table_name, '{FAKE_STUDENT_NOS[1]}' as source_ref,
             '{{"xm": "{FAKE_NAMES[3]}"}}' record, 'bad id number' reason,
             timestamp '2025-11-20 10:00:03' quarantined_at, null::timestamp released_at, null::varchar released_by""")
-        con.execute("create or replace table raw._finance_files (file_name varchar, kind varchar, status varchar)")
-        con.execute("create or replace table intermediate.int_students as select * from (values "
-                    f"('pk1', '{FAKE_STUDENT_NOS[0]}', '{FAKE_NAMES[0]}', '{FAKE_IDS[0]}', '{FAKE_PHONES[0]}', "
-                    f"date '2001-03-04', '0801', '{FAKE_NAMES[0]}', '{FAKE_PHONES[0]}', 'ok'), "
-                    f"('pk2', '{FAKE_STUDENT_NOS[1]}', '{FAKE_NAMES[1]}', '{FAKE_IDS[1]}', '{FAKE_PHONES[1]}', "
-                    f"date '2002-05-06', '0802', '{FAKE_NAMES[1]}', '{FAKE_PHONES[1]}', 'see {FAKE_IDS[1]}'), "
-                    "('pk3', '2023010103', ' 欧阳娜娜', null, null, null, '0802', null, null, "
-                    f"'{FAKE_IDS[0]}')) "
-                    "t(person_key, student_no, name, id_number, phone, birth_date, major_code, xm, mobile, remark)")
+        con.execute(
+            "create or replace table raw._finance_files (file_name varchar, kind varchar, status varchar)"
+        )
+        con.execute(
+            "create or replace table intermediate.int_students as select * from (values "
+            f"('pk1', '{FAKE_STUDENT_NOS[0]}', '{FAKE_NAMES[0]}', '{FAKE_IDS[0]}', '{FAKE_PHONES[0]}', "
+            f"date '2001-03-04', '0801', '{FAKE_NAMES[0]}', '{FAKE_PHONES[0]}', 'ok'), "
+            f"('pk2', '{FAKE_STUDENT_NOS[1]}', '{FAKE_NAMES[1]}', '{FAKE_IDS[1]}', '{FAKE_PHONES[1]}', "
+            f"date '2002-05-06', '0802', '{FAKE_NAMES[1]}', '{FAKE_PHONES[1]}', 'see {FAKE_IDS[1]}'), "
+            "('pk3', '2023010103', ' 欧阳娜娜', null, null, null, '0802', null, null, "
+            f"'{FAKE_IDS[0]}')) "
+            "t(person_key, student_no, name, id_number, phone, birth_date, major_code, xm, mobile, remark)"
+        )
         con.execute("create or replace table marts.dim_student as select * from intermediate.int_students")
-        con.execute("create or replace view marts.rpt_enrolment as "
-                    "select major_code, count(*) as students from warehouse.marts.dim_student group by all")
-        con.execute(f"create or replace table marts.dim_staff_payroll as select '{FAKE_NAMES[2]}' as name, "
-                    "8123.45 as salary")
-        con.execute("create or replace table marts.fct_salary_by_unit as select * from (values "
-                    "('U01', 3, 9000.0), ('U02', 8, 7000.0)) t(unit_code, headcount, avg_salary)")
+        con.execute(
+            "create or replace view marts.rpt_enrolment as "
+            "select major_code, count(*) as students from warehouse.marts.dim_student group by all"
+        )
+        con.execute(
+            f"create or replace table marts.dim_staff_payroll as select '{FAKE_NAMES[2]}' as name, "
+            "8123.45 as salary"
+        )
+        con.execute(
+            "create or replace table marts.fct_salary_by_unit as select * from (values "
+            "('U01', 3, 9000.0), ('U02', 8, 7000.0)) t(unit_code, headcount, avg_salary)"
+        )
         con.execute(f"create or replace table marts.old_leftover as select '{FAKE_NAMES[3]}' as who")
         con.execute(f"""create or replace table marts.fct_kpi_values as select * from (values
             ('4100000001', 'K01', 2023, null, {kpi_2023}::decimal(38,4), 1::decimal(38,6), 2::decimal(38,6)),
@@ -92,27 +106,52 @@ def write_manifest(path: Path, *, big: bool = False) -> Path:
     def model(name, columns=None, meta=None, description=""):
         return {
             f"model.campus_dw.{name}": {
-                "resource_type": "model", "name": name, "alias": name, "schema": "marts",
-                "description": description, "meta": {}, "config": {"meta": meta or {}},
-                "columns": {c: {"name": c, "description": f"{c} column", "meta": m} for c, m in (columns or {}).items()},
+                "resource_type": "model",
+                "name": name,
+                "alias": name,
+                "schema": "marts",
+                "description": description,
+                "meta": {},
+                "config": {"meta": meta or {}},
+                "columns": {
+                    c: {"name": c, "description": f"{c} column", "meta": m}
+                    for c, m in (columns or {}).items()
+                },
             }
         }
 
     nodes: dict = {}
-    nodes |= model("dim_student", {
-        "person_key": {}, "student_no": {"pii": "person_id"}, "name": {"pii": "name"},
-        "id_number": {"pii": "id_number"}, "phone": {"pii": "phone"}, "birth_date": {"pii": "birth_date"},
-        "major_code": {}, "remark": {"pii": "none"},
-    }, description="One row per student.")
+    nodes |= model(
+        "dim_student",
+        {
+            "person_key": {},
+            "student_no": {"pii": "person_id"},
+            "name": {"pii": "name"},
+            "id_number": {"pii": "id_number"},
+            "phone": {"pii": "phone"},
+            "birth_date": {"pii": "birth_date"},
+            "major_code": {},
+            "remark": {"pii": "none"},
+        },
+        description="One row per student.",
+    )
     nodes |= model("rpt_enrolment", {"major_code": {}, "students": {}})
-    nodes |= model("dim_staff_payroll", {"name": {"pii": "name"}, "salary": {"pii": "salary"}},
-                   meta={"restricted": True})
-    nodes |= model("fct_salary_by_unit", {"avg_salary": {"pii": "salary"}}, meta={"group_size_column": "headcount"})
+    nodes |= model(
+        "dim_staff_payroll", {"name": {"pii": "name"}, "salary": {"pii": "salary"}}, meta={"restricted": True}
+    )
+    nodes |= model(
+        "fct_salary_by_unit", {"avg_salary": {"pii": "salary"}}, meta={"group_size_column": "headcount"}
+    )
     nodes |= model("fct_kpi_values", {"value": {}})
     if big:
         nodes |= model("fct_big", {})
-    nodes["model.campus_dw.stg_x"] = {"resource_type": "model", "name": "stg_x", "schema": "staging",
-                                     "config": {"meta": {}}, "columns": {}}
+    nodes["model.campus_dw.stg_x"] = {
+        "resource_type": "model",
+        "name": "stg_x",
+        "schema": "staging",
+        "config": {"meta": {}},
+        "columns": {},
+    }
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps({"metadata": {"dbt_version": "1.11.0"}, "nodes": nodes}), encoding="utf-8")
     return path
@@ -138,11 +177,15 @@ def open_ro(path: Path) -> duckdb.DuckDBPyConnection:
 def all_text_values(path: Path) -> list[str]:
     con = open_ro(path)
     try:
-        cols = con.execute("select schema_name, table_name, column_name from duckdb_columns() "
-                           "where data_type = 'VARCHAR' and database_name = current_database()").fetchall()
+        cols = con.execute(
+            "select schema_name, table_name, column_name from duckdb_columns() "
+            "where data_type = 'VARCHAR' and database_name = current_database()"
+        ).fetchall()
         values = []
         for s, t, c in cols:
-            values += [r[0] for r in con.execute(f'select "{c}" from "{s}"."{t}" where "{c}" is not null').fetchall()]
+            values += [
+                r[0] for r in con.execute(f'select "{c}" from "{s}"."{t}" where "{c}" is not null').fetchall()
+            ]
         return values
     finally:
         con.close()
@@ -157,18 +200,31 @@ def test_serving_holds_marts_and_meta_only(env):
     assert res.path.is_file() and res.path.name == "serving_run-1.duckdb"
     con = open_ro(res.path)
     try:
-        schemas = {r[0] for r in con.execute(
-            "select distinct schema_name from duckdb_tables() where database_name = current_database()").fetchall()}
+        schemas = {
+            r[0]
+            for r in con.execute(
+                "select distinct schema_name from duckdb_tables() where database_name = current_database()"
+            ).fetchall()
+        }
         assert schemas == {"marts", "meta"}
-        marts = {r[0] for r in con.execute(
-            "select table_name from duckdb_tables() where schema_name = 'marts'").fetchall()}
+        marts = {
+            r[0]
+            for r in con.execute(
+                "select table_name from duckdb_tables() where schema_name = 'marts'"
+            ).fetchall()
+        }
         assert marts == {"dim_student", "rpt_enrolment", "fct_salary_by_unit", "fct_kpi_values"}
         assert not con.execute("select count(*) from duckdb_views() where not internal").fetchone()[0]
         snap = con.execute("select run_id, institution_code, source_freshness from meta.snapshot").fetchone()
         assert snap[0] == "run-1" and snap[1] == "4100000001" and "academic" in snap[2]
-        assert con.execute("select comment from duckdb_tables() where table_name = 'dim_student'"
-                           ).fetchone()[0] == "One row per student."
-        assert con.execute("select students from marts.rpt_enrolment where major_code = '0802'").fetchone()[0] == 2
+        assert (
+            con.execute("select comment from duckdb_tables() where table_name = 'dim_student'").fetchone()[0]
+            == "One row per student."
+        )
+        assert (
+            con.execute("select students from marts.rpt_enrolment where major_code = '0802'").fetchone()[0]
+            == 2
+        )
     finally:
         con.close()
     assert res.skipped_tables["dim_staff_payroll"].startswith("restricted")
@@ -184,12 +240,18 @@ def test_no_personal_data_in_serving(env):
         assert not any(secret in v for v in values), f"{secret!r} leaked into the serving snapshot"
     con = open_ro(res.path)
     try:
-        cols = {r[0] for r in con.execute(
-            "select column_name from duckdb_columns() where table_name = 'dim_student'").fetchall()}
+        cols = {
+            r[0]
+            for r in con.execute(
+                "select column_name from duckdb_columns() where table_name = 'dim_student'"
+            ).fetchall()
+        }
         # undeclared xm / mobile (name-based net) and remark (holds ID-shaped values) are dropped
         assert cols == {"person_key", "student_no", "name", "id_number", "phone", "birth_date", "major_code"}
-        rows = con.execute("select person_key, student_no, name, id_number, phone, birth_date "
-                           "from marts.dim_student order by person_key").fetchall()
+        rows = con.execute(
+            "select person_key, student_no, name, id_number, phone, birth_date "
+            "from marts.dim_student order by person_key"
+        ).fetchall()
         assert [r[2] for r in rows] == ["张*", "李*", "欧*"]
         assert all(r[3] is None and r[4] is None for r in rows)
         assert [r[5] for r in rows] == [2001, 2002, None]
@@ -198,8 +260,10 @@ def test_no_personal_data_in_serving(env):
         assert len(rows[0][1]) == pub.PSEUDONYM_HEX_CHARS
         sal = con.execute("select unit_code, avg_salary from marts.fct_salary_by_unit order by 1").fetchall()
         assert sal == [("U01", None), ("U02", 7000.0)]
-        masking = {(t, c): a for t, c, a in con.execute(
-            "select table_name, column_name, action from meta.masking").fetchall()}
+        masking = {
+            (t, c): a
+            for t, c, a in con.execute("select table_name, column_name, action from meta.masking").fetchall()
+        }
         assert masking[("dim_student", "xm")] == "dropped"
         assert masking[("dim_student", "remark")] == "dropped"
         assert masking[("dim_student", "student_no")] == "pseudonymised"
@@ -224,11 +288,39 @@ def test_pseudonyms_stable_and_env_key(env, monkeypatch):
 
 
 def test_name_safety_net_patterns():
-    for col in ["name", "XM", "student_name", "id_number", "sfzjh", "phone", "sjhm", "mobile", "emergency_phone",
-                "birth_date", "csrq", "salary", "base_salary", "gz", "姓名", "身份证号", "email"]:
+    for col in [
+        "name",
+        "XM",
+        "student_name",
+        "id_number",
+        "sfzjh",
+        "phone",
+        "sjhm",
+        "mobile",
+        "emergency_phone",
+        "birth_date",
+        "csrq",
+        "salary",
+        "base_salary",
+        "gz",
+        "姓名",
+        "身份证号",
+        "email",
+    ]:
         assert pub.pii_name_category(col), col
-    for col in ["unit_name", "kpi_name", "major_name", "person_key", "kpi_id", "value", "academic_year",
-                "headcount", "item_name", "course_name", "status"]:
+    for col in [
+        "unit_name",
+        "kpi_name",
+        "major_name",
+        "person_key",
+        "kpi_id",
+        "value",
+        "academic_year",
+        "headcount",
+        "item_name",
+        "course_name",
+        "status",
+    ]:
         assert pub.pii_name_category(col) is None, col
 
 
@@ -276,7 +368,8 @@ def test_crash_between_snapshot_and_pointer_keeps_old(env, monkeypatch):
     info = pub.current_snapshot(settings)
     assert info is not None and info.name == r1.path.name and pub.verify_snapshot(info)
     assert sorted(p.name for p in pub.snapshots_dir(settings).iterdir()) == sorted(
-        [r1.path.name, r1.path.name + ".json"])
+        [r1.path.name, r1.path.name + ".json"]
+    )
     with open_ro(r1.path) as con:
         assert con.execute("select run_id from meta.snapshot").fetchone()[0] == "run-1"
 
@@ -291,7 +384,8 @@ def test_crash_between_snapshot_and_pointer_keeps_old(env, monkeypatch):
     with pytest.raises(RuntimeError, match="while building"):
         publish(settings, manifest, "run-3")
     assert sorted(p.name for p in pub.snapshots_dir(settings).iterdir()) == sorted(
-        [r1.path.name, r1.path.name + ".json"])
+        [r1.path.name, r1.path.name + ".json"]
+    )
     monkeypatch.undo()
     r4 = publish(settings, manifest, "run-4")
     assert pub.current_snapshot(settings).name == r4.path.name
@@ -344,8 +438,10 @@ def test_kpi_publications_accumulate(env):
     build_warehouse(settings.warehouse_path, kpi_2023=0.55)  # a revision of a past year's value
     publish(settings, manifest, "run-2")
     r3 = publish(settings, manifest, "run-3")
-    q = ("select run_id, value from meta.kpi_publications where kpi_id = 'K01' and academic_year = 2023 "
-         "order by published_at, run_id")
+    q = (
+        "select run_id, value from meta.kpi_publications where kpi_id = 'K01' and academic_year = 2023 "
+        "order by published_at, run_id"
+    )
     with open_ro(r3.path) as con:
         rows = con.execute(q).fetchall()
         assert [(r, float(v)) for r, v in rows] == [("run-1", 0.5), ("run-2", 0.55), ("run-3", 0.55)]
@@ -354,8 +450,10 @@ def test_kpi_publications_accumulate(env):
     pub.rollback(settings, to="run-1")
     r4 = publish(settings, manifest, "run-4")
     with open_ro(r4.path) as con:
-        runs = [r[0] for r in con.execute(
-            "select distinct run_id from meta.kpi_publications order by 1").fetchall()]
+        runs = [
+            r[0]
+            for r in con.execute("select distinct run_id from meta.kpi_publications order by 1").fetchall()
+        ]
     assert runs == ["run-1", "run-2", "run-3", "run-4"]
 
 
@@ -398,14 +496,25 @@ def test_quality_snapshot(env, tmp_path):
     settings, _ = env
     res = pub.publish_quality(settings, "run-1")
     with open_ro(res.path) as con:
-        tables = {(s, t) for s, t in con.execute(
-            "select schema_name, table_name from duckdb_tables() where database_name = current_database()").fetchall()}
-        assert {("quality", "check_results"), ("raw", "_quarantine"), ("raw", "_load_log"),
-                ("raw", "_finance_files"), ("meta", "snapshot")} <= tables
+        tables = {
+            (s, t)
+            for s, t in con.execute(
+                "select schema_name, table_name from duckdb_tables() where database_name = current_database()"
+            ).fetchall()
+        }
+        assert {
+            ("quality", "check_results"),
+            ("raw", "_quarantine"),
+            ("raw", "_load_log"),
+            ("raw", "_finance_files"),
+            ("meta", "snapshot"),
+        } <= tables
         assert ("raw", "academic__xsjbsj") not in tables
         assert con.execute("select count(*) from raw._quarantine").fetchone()[0] == 1
     assert pub.current_snapshot(settings, pub.QUALITY).name == "quality_run-1.duckdb"
-    assert SnapshotReader(settings, kind=pub.QUALITY).query("select * from quality.check_results").num_rows == 1
+    assert (
+        SnapshotReader(settings, kind=pub.QUALITY).query("select * from quality.check_results").num_rows == 1
+    )
     # a young warehouse without a quality schema publishes what exists
     bare = make_settings(tmp_path / "bare")
     bare.warehouse_path.parent.mkdir(parents=True)
@@ -433,15 +542,21 @@ def test_status(env):
 
 def test_status_reports_busy_warehouse(env):
     settings, _ = env
-    code = ("import sys, time\n"
-            "from orchestration.locking import warehouse_lock\n"
-            "from orchestration.settings import default_settings_dict, settings_from_dict\n"
-            "s = settings_from_dict(default_settings_dict(home=__import__('pathlib').Path(sys.argv[1])))\n"
-            "with warehouse_lock(s):\n"
-            "    print('locked', flush=True)\n"
-            "    time.sleep(60)\n")
-    proc = subprocess.Popen([sys.executable, "-c", code, str(settings.home_dir)], stdout=subprocess.PIPE,
-                            text=True, cwd=PROJECT_ROOT)
+    code = (
+        "import sys, time\n"
+        "from orchestration.locking import warehouse_lock\n"
+        "from orchestration.settings import default_settings_dict, settings_from_dict\n"
+        "s = settings_from_dict(default_settings_dict(home=__import__('pathlib').Path(sys.argv[1])))\n"
+        "with warehouse_lock(s):\n"
+        "    print('locked', flush=True)\n"
+        "    time.sleep(60)\n"
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-c", code, str(settings.home_dir)],
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=PROJECT_ROOT,
+    )
     try:
         assert proc.stdout.readline().strip() == "locked"
         st = pub.status(settings)
@@ -478,8 +593,12 @@ def test_kill_9_during_publish(tmp_path, monkeypatch):
     manifest = write_manifest(tmp_path / "manifest.json", big=True)
     r1 = publish(settings, manifest, "run-1")
     folder = pub.snapshots_dir(settings)
-    proc = subprocess.Popen([sys.executable, "-c", KILL_SCRIPT, str(settings.home_dir), "run-2", str(manifest)],
-                            cwd=PROJECT_ROOT, stdout=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", KILL_SCRIPT, str(settings.home_dir), "run-2", str(manifest)],
+        cwd=PROJECT_ROOT,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     tmp = folder / ".serving_run-2.duckdb.tmp"
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and not (tmp.exists() and tmp.stat().st_size > 1_000_000):
@@ -494,5 +613,7 @@ def test_kill_9_during_publish(tmp_path, monkeypatch):
     with SnapshotReader(settings) as reader:
         assert reader.query("select count(*) as n from marts.fct_big").column(0).to_pylist() == [1_500_000]
     r2 = publish(settings, manifest, "run-2")
-    assert pub.current_snapshot(settings).name == r2.path.name and pub.verify_snapshot(pub.current_snapshot(settings))
+    assert pub.current_snapshot(settings).name == r2.path.name and pub.verify_snapshot(
+        pub.current_snapshot(settings)
+    )
     assert not list(folder.glob(".*"))

@@ -20,9 +20,19 @@ pytestmark = pytest.mark.slow
 
 def _report(run_id: str, severity: str) -> CheckReport:
     rep = CheckReport(run_id=run_id, checked_at=beijing_now(), changed_only=True)
-    rep.results.append(RuleResult(rule_id="academic.xsjbsj.test_rule", system="academic", table_name="xsjbsj",
-                                  column_name="xh", severity=severity, owner="academic_office",
-                                  checked_rows=10, failed_rows=1, status="fail"))
+    rep.results.append(
+        RuleResult(
+            rule_id="academic.xsjbsj.test_rule",
+            system="academic",
+            table_name="xsjbsj",
+            column_name="xh",
+            severity=severity,
+            owner="academic_office",
+            checked_rows=10,
+            failed_rows=1,
+            status="fail",
+        )
+    )
     return rep
 
 
