@@ -261,6 +261,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--college", type=Path, help="an existing generated college of that scale (reused)")
     ap.add_argument("--work", type=Path, default=Path("/tmp/bench_dbt"))
     ap.add_argument("--repeats", type=int, default=1, help="dbt run / direct pairs (alternated)")
+    ap.add_argument("--skip-build", action="store_true", help="no full dbt build (only seed, run, direct)")
     ap.add_argument("--json", type=Path, help="write the figures here (default WORK/results-SCALE.json)")
     a = ap.parse_args(argv)
 
@@ -298,14 +299,15 @@ def main(argv: list[str] | None = None) -> int:
     results["parse"] = run_dbt("parse", settings, w, target, logs)
     print(f"  {results['parse']['wall_s']} s", flush=True)
 
-    print("3. dbt build (full build: seeds, models, tests) on raw-only", flush=True)
-    w = copy_warehouse(raw, work / "w-dbt")
-    print(f"  load before: {load_average()}", flush=True)
-    b = run_dbt("build", settings, w, target, logs)
-    results["build"] = b
-    print(f"  dbt build {b['wall_s']} s (dbt elapsed {b['dbt_elapsed_s']} s) {b['summary']} nodes {b['nodes']}",
-          flush=True)
-    print(f"  slowest: {top(b['node_s'])}", flush=True)
+    b: dict = {"wall_s": None, "dbt_elapsed_s": None}
+    if not a.skip_build:
+        print("3. dbt build (full build: seeds, models, tests) on raw-only", flush=True)
+        w = copy_warehouse(raw, work / "w-dbt")
+        print(f"  load before: {load_average()}", flush=True)
+        b = run_dbt("build", settings, w, target, logs)
+        print(f"  dbt build {b['wall_s']} s (dbt elapsed {b['dbt_elapsed_s']} s) {b['summary']} nodes {b['nodes']}",
+              flush=True)
+        print(f"  slowest: {top(b['node_s'])}", flush=True)
 
     print("4. dbt seed, then dbt run (models only) on raw-only", flush=True)
     w_run = copy_warehouse(raw, work / "w-dbt")
@@ -353,8 +355,10 @@ def main(argv: list[str] | None = None) -> int:
     out.write_text(json.dumps(results, indent=2, default=str))
 
     print(f"\n== {a.scale} ==", flush=True)
-    print(f"full dbt build (seeds+models+tests): {b['wall_s']} s (dbt elapsed {b['dbt_elapsed_s']} s)"
-          + ("  [target < 60 s: " + ("met" if b["wall_s"] < 60 else "NOT met") + "]" if a.scale == "medium" else ""))
+    if b["wall_s"] is not None:
+        print(f"full dbt build (seeds+models+tests): {b['wall_s']} s (dbt elapsed {b['dbt_elapsed_s']} s)"
+              + ("  [target < 60 s: " + ("met" if b["wall_s"] < 60 else "NOT met") + "]"
+                 if a.scale == "medium" else ""))
     print(f"dbt seed: {s['wall_s']} s;  dbt run (models): {run_s} s (dbt elapsed "
           f"{min(r['dbt_elapsed_s'] for r in runs)} s);  direct DuckDB: {direct_s} s")
     print(f"ratio dbt run / direct: {results['ratio']}x (dbt elapsed / direct: {results['ratio_dbt_elapsed']}x)"

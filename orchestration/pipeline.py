@@ -73,8 +73,9 @@ class TableResult:
         return md
 
 
-def extract_step(settings: Settings, *, system: str, mode: str, run_id: str,
-                 log: Log = stderr_log) -> list[TableResult]:
+def extract_step(
+    settings: Settings, *, system: str, mode: str, run_id: str, log: Log = stderr_log
+) -> list[TableResult]:
     """Extract one source system into raw; returns one result per raw table (``<system>__<table>``)."""
     from extractors.run import extract_all
 
@@ -83,22 +84,63 @@ def extract_step(settings: Settings, *, system: str, mode: str, run_id: str,
     def progress(sys_name: str, table: str, msg: str) -> None:
         log(f"  {sys_name}.{table}: {msg}")
 
-    report = extract_all(settings.warehouse_path, settings, mode=mode, run_id=run_id,
-                         systems=[system], progress=progress)
+    report = extract_all(
+        settings.warehouse_path, settings, mode=mode, run_id=run_id, systems=[system], progress=progress
+    )
     out: list[TableResult] = []
     for t in report.results:
         counts = {
-            "rows_read": t.rows_read, "rows_landed": t.rows_landed, "rows_new_versions": t.rows_new_versions,
-            "rows_quarantined": t.rows_quarantined, "rows_deleted": t.rows_deleted,
+            "rows_read": t.rows_read,
+            "rows_landed": t.rows_landed,
+            "rows_new_versions": t.rows_new_versions,
+            "rows_quarantined": t.rows_quarantined,
+            "rows_deleted": t.rows_deleted,
             "duration_s": round(t.duration_s, 3),
         }
-        out.append(TableResult(table=f"{t.system}__{t.table}", status=t.status, message=t.message or "",
-                               counts=counts))
+        out.append(
+            TableResult(
+                table=f"{t.system}__{t.table}", status=t.status, message=t.message or "", counts=counts
+            )
+        )
     return out
 
 
-def quality_step(settings: Settings, *, run_id: str, raw_tables: list[str] | None = None,
-                 changed_only: bool = True, log: Log = stderr_log):
+def previous_run_was_published(settings: Settings, run_id: str) -> bool:
+    """Did the last run before ``run_id`` that landed anything publish a snapshot (so its rows were checked)?"""
+    from extractors.duckdb_setup import connect
+    from orchestration.publish import current_snapshot
+
+    current = current_snapshot(settings)
+    if current is None or not settings.warehouse_path.exists():
+        return False
+    con = connect(settings.warehouse_path, read_only=True)
+    try:
+        row = con.execute(
+            "select run_id from raw._load_log where run_id <> ? group by run_id "
+            "order by max(finished_at) desc limit 1",
+            [run_id],
+        ).fetchone()
+    finally:
+        con.close()
+    return row is None or row[0] == current.run_id
+
+
+COMPLETE_MARKER = "last_complete_run.json"
+
+
+def complete_marker(settings: Settings) -> Path:
+    """Present only while the warehouse holds the result of a run that completed (and published)."""
+    return settings.warehouse_path.parent / COMPLETE_MARKER
+
+
+def quality_step(
+    settings: Settings,
+    *,
+    run_id: str,
+    raw_tables: list[str] | None = None,
+    changed_only: bool = True,
+    log: Log = stderr_log,
+):
     """Validate what this run landed against the data contracts; results go to schema ``quality``."""
     from data_contracts.loader import load_contracts
     from data_contracts.runner import run_checks
@@ -107,13 +149,19 @@ def quality_step(settings: Settings, *, run_id: str, raw_tables: list[str] | Non
     wanted = None
     if raw_tables is not None:
         wanted = [key for key, c in contracts.items() if c.raw_name in set(raw_tables)]
+    if changed_only and not previous_run_was_published(settings, run_id):
+        # rows landed by a run that died before its checks (or its publish) were never validated:
+        # check every current version, not only what this run changed
+        changed_only = False
+        log("the previous run did not publish: checking every current row, not only this run's changes")
     log("data-contract checks (Great Expectations)")
 
     def progress(system: str, table: str, msg: str) -> None:
         log(f"  check {system}.{table}: {msg}")
 
-    report = run_checks(settings.warehouse_path, run_id, tables=wanted, changed_only=changed_only,
-                        progress=progress)
+    report = run_checks(
+        settings.warehouse_path, run_id, tables=wanted, changed_only=changed_only, progress=progress
+    )
     log(report.summary().splitlines()[0])
     return report
 
@@ -126,8 +174,17 @@ def dbt_build_step(settings: Settings, log: Log = stderr_log) -> None:
 
     apply_env(settings)
     log("dbt build")
-    res = dbtRunner().invoke(dbt_args(settings, "build", "--project-dir", str(DBT_PROJECT_DIR),
-                                      "--profiles-dir", str(DBT_PROJECT_DIR), "--quiet"))
+    res = dbtRunner().invoke(
+        dbt_args(
+            settings,
+            "build",
+            "--project-dir",
+            str(DBT_PROJECT_DIR),
+            "--profiles-dir",
+            str(DBT_PROJECT_DIR),
+            "--quiet",
+        )
+    )
     if not res.success:
         raise RuntimeError(f"dbt build failed: {res.exception or 'see dbt_project/logs/dbt.log'}")
 
@@ -142,9 +199,13 @@ def publish_step(settings: Settings, *, run_id: str, log: Log = stderr_log) -> d
     quality = publish_quality(settings, run_id)
     for warning in serving.warnings:
         log(f"publish warning: {warning}")
-    return {"serving_snapshot": serving.snapshot.name, "serving_checksum": serving.checksum,
-            "serving_tables": len(serving.tables), "quality_snapshot": quality.snapshot.name,
-            "publish_duration_s": round(serving.duration_s + quality.duration_s, 2)}
+    return {
+        "serving_snapshot": serving.snapshot.name,
+        "serving_checksum": serving.checksum,
+        "serving_tables": len(serving.tables),
+        "quality_snapshot": quality.snapshot.name,
+        "publish_duration_s": round(serving.duration_s + quality.duration_s, 2),
+    }
 
 
 # ----------------------------------------------------------------------------------------- run
@@ -267,8 +328,10 @@ def release_stale_writers(settings: Settings, log: Log = stderr_log, *, timeout:
             sent = signalled.get(pid)
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 if sent is None:
-                    log(f"stopping pid {pid} left by a killed run, still writing the warehouse: "
-                        f"{_pid_cmdline(pid)[:120]}")
+                    log(
+                        f"stopping pid {pid} left by a killed run, still writing the warehouse: "
+                        f"{_pid_cmdline(pid)[:120]}"
+                    )
                     os.kill(pid, signal.SIGTERM)
                     signalled[pid] = time.monotonic()
                 elif time.monotonic() - sent > 10:
@@ -278,13 +341,16 @@ def release_stale_writers(settings: Settings, log: Log = stderr_log, *, timeout:
             return
         if time.monotonic() > deadline:
             who = "; ".join(f"pid {p}: {_pid_cmdline(p)[:160] or '?'}" for p in holders or signalled)
-            raise WarehouseBusyError(f"the warehouse file {warehouse} is held by another process ({who}); "
-                                     "nothing but campus-dw run may write it: stop that process and retry")
+            raise WarehouseBusyError(
+                f"the warehouse file {warehouse} is held by another process ({who}); "
+                "nothing but campus-dw run may write it: stop that process and retry"
+            )
         time.sleep(0.2)
 
 
-def run_pipeline(settings: Settings, *, mode: str = "incremental", system: str | None = None,
-                 log: Log = stderr_log) -> RunOutcome:
+def run_pipeline(
+    settings: Settings, *, mode: str = "incremental", system: str | None = None, log: Log = stderr_log
+) -> RunOutcome:
     """Run one pipeline job in process, holding the warehouse lock for the whole run."""
     prepare_dagster_home(settings)
     export_settings_env(settings)
@@ -305,17 +371,23 @@ def run_pipeline(settings: Settings, *, mode: str = "incremental", system: str |
             # a single database system: still run the whole graph, extracting only that system
             run_config.update(extract_run_config(mode, [system]))
         else:
-            run_config.update(extract_run_config(mode, ["finance"] if system == "finance" else
-                                                 ["payment"] if system == "payment" else None))
+            run_config.update(
+                extract_run_config(
+                    mode, ["finance"] if system == "finance" else ["payment"] if system == "payment" else None
+                )
+            )
         instance = dg.DagsterInstance.get()
         log_dir = settings.home_dir / "logs"
         log_dir.mkdir(parents=True, exist_ok=True)
         log_file = log_dir / f"run-{time.strftime('%Y%m%dT%H%M%S')}-{name}.log"
         log(f"run {name} (mode {mode}); detailed log: {log_file}")
         _PROGRESS.append(log)
+        complete_marker(settings).unlink(missing_ok=True)
         try:
             with open(log_file, "w", encoding="utf-8") as fh, contextlib.redirect_stdout(fh):
-                result = job.execute_in_process(run_config=run_config, instance=instance, raise_on_error=False)
+                result = job.execute_in_process(
+                    run_config=run_config, instance=instance, raise_on_error=False
+                )
         finally:
             _PROGRESS.remove(log)
         failed = [ev.step_key for ev in result.all_events if ev.event_type_value == "STEP_FAILURE"]
@@ -324,19 +396,50 @@ def run_pipeline(settings: Settings, *, mode: str = "incremental", system: str |
             if ev.event_type_value == "STEP_FAILURE" and ev.event_specific_data is not None:
                 err = getattr(ev.event_specific_data, "error", None)
                 if err is not None:
-                    message += f"{ev.step_key}: {err.message.strip().splitlines()[0] if err.message else ''}\n"
+                    message += (
+                        f"{ev.step_key}: {err.message.strip().splitlines()[0] if err.message else ''}\n"
+                    )
         checks = [ev for ev in result.all_events if ev.event_type_value == "ASSET_CHECK_EVALUATION"]
-        failed_checks = [f"{ev.event_specific_data.asset_key.to_user_string()}:{ev.event_specific_data.check_name}"
-                         f" ({ev.event_specific_data.severity.value})"
-                         for ev in checks if not ev.event_specific_data.passed]
+        failed_checks = [
+            f"{ev.event_specific_data.asset_key.to_user_string()}:{ev.event_specific_data.check_name}"
+            f" ({ev.event_specific_data.severity.value})"
+            for ev in checks
+            if not ev.event_specific_data.passed
+        ]
         errors = [c for c in failed_checks if c.endswith("(ERROR)")]
-        published = any(ev.event_type_value == "ASSET_MATERIALIZATION"
-                        and ev.asset_key is not None and ev.asset_key.path == ["serving", "snapshot"]
-                        for ev in result.all_events)
+        published = any(
+            ev.event_type_value == "ASSET_MATERIALIZATION"
+            and ev.asset_key is not None
+            and ev.asset_key.path == ["serving", "snapshot"]
+            for ev in result.all_events
+        )
         success = result.success and published
         if result.success and not published:
-            message = ("blocking checks failed, so nothing was published: "
-                       + ", ".join(errors or ["(see the Dagster run)"]) + "\n" + message)
-        return RunOutcome(success=success, run_id=result.run_id, job=name,
-                          duration_s=time.monotonic() - t0, failed_steps=failed, message=message.strip(),
-                          check_evaluations=len(checks), failed_checks=failed_checks)
+            message = (
+                "blocking checks failed, so nothing was published: "
+                + ", ".join(errors or ["(see the Dagster run)"])
+                + "\n"
+                + message
+            )
+        if success:
+            import json
+
+            complete_marker(settings).write_text(
+                json.dumps(
+                    {
+                        "run_id": result.run_id,
+                        "job": name,
+                        "finished_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+                    }
+                )
+            )
+        return RunOutcome(
+            success=success,
+            run_id=result.run_id,
+            job=name,
+            duration_s=time.monotonic() - t0,
+            failed_steps=failed,
+            message=message.strip(),
+            check_evaluations=len(checks),
+            failed_checks=failed_checks,
+        )

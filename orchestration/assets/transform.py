@@ -4,7 +4,9 @@ The translator connects dbt sources (schema ``raw``) to the extract assets so th
 lineage graph runs from each source table to each indicator.
 """
 
+import sys
 from collections.abc import Iterator, Mapping
+from pathlib import Path
 from typing import Any
 
 import dagster as dg
@@ -68,4 +70,10 @@ def build_dbt_assets(manifest_path: str) -> dg.AssetsDefinition:
 
 
 def dbt_resource() -> DbtCliResource:
-    return DbtCliResource(project_dir=str(DBT_PROJECT_DIR), profiles_dir=str(DBT_PROJECT_DIR))
+    # the dbt next to this interpreter: works without `uv run` (cron, systemd) where PATH lacks the venv
+    dbt_exe = Path(sys.executable).parent / "dbt"
+    return DbtCliResource(
+        project_dir=str(DBT_PROJECT_DIR),
+        profiles_dir=str(DBT_PROJECT_DIR),
+        dbt_executable=str(dbt_exe) if dbt_exe.exists() else "dbt",
+    )

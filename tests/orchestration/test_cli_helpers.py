@@ -106,3 +106,18 @@ def test_extract_run_config_sets_every_system():
     assert set(extract_run_config("incremental", ["payment"])["ops"]) == {"extract_payment"}
     with pytest.raises(ValueError):
         extract_run_config("sometimes")
+
+
+def test_manual_publish_refused_after_incomplete_run(tmp_path, capsys):
+    from orchestration.cli import main as cli_main
+
+    cfg = tmp_path / "c.yml"
+    cfg.write_text(
+        f"home: {tmp_path / 'home'}\nsources:\n  academic: {{type: sqlite, path: a.sqlite}}\n"
+        "  hr: {type: sqlite, path: h.sqlite}\n  finance: {inbox: x}\n  payment: {}\n"
+    )
+    wh = tmp_path / "home" / "warehouse" / "warehouse.duckdb"
+    wh.parent.mkdir(parents=True)
+    duckdb.connect(str(wh)).close()
+    assert cli_main(["--config", str(cfg), "publish"]) == 2
+    assert "did not complete" in capsys.readouterr().err
