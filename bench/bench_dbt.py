@@ -111,8 +111,9 @@ def build_raw(college: Path, work: Path) -> tuple[Path, dict]:
         if raw.parent.exists():
             shutil.rmtree(raw.parent)
         t0 = time.monotonic()
-        report = extract_all(raw, settings, mode="full", run_id="bench",
-                             systems=["academic", "hr", "finance", "payment"])
+        report = extract_all(
+            raw, settings, mode="full", run_id="bench", systems=["academic", "hr", "finance", "payment"]
+        )
         secs = time.monotonic() - t0
     finally:
         server.stop()
@@ -130,7 +131,9 @@ def biggest_tables(warehouse: Path, n: int = 6) -> list[tuple[str, int]]:
         rels = con.execute(
             "select table_schema, table_name from information_schema.tables where table_type = 'BASE TABLE'"
         ).fetchall()
-        counts = [(f"{s}.{t}", con.execute(f'select count(*) from "{s}"."{t}"').fetchone()[0]) for s, t in rels]
+        counts = [
+            (f"{s}.{t}", con.execute(f'select count(*) from "{s}"."{t}"').fetchone()[0]) for s, t in rels
+        ]
     finally:
         con.close()
     return sorted(counts, key=lambda x: -x[1])[:n]
@@ -141,24 +144,30 @@ def dbt_env(warehouse: Path, target: Path, logs: Path) -> dict[str, str]:
     from extractors.duckdb_setup import ensure_extensions
 
     env = dict(os.environ)
-    env.update({
-        "CAMPUS_DW_WAREHOUSE": str(warehouse),
-        "CAMPUS_DW_DUCKDB_EXT_DIR": str(ensure_extensions()),
-        "DBT_TARGET_PATH": str(target),  # keep the shared dbt_project/target untouched
-        "DBT_LOG_PATH": str(logs),
-        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
-        "DO_NOT_TRACK": "1",
-    })
+    env.update(
+        {
+            "CAMPUS_DW_WAREHOUSE": str(warehouse),
+            "CAMPUS_DW_DUCKDB_EXT_DIR": str(ensure_extensions()),
+            "DBT_TARGET_PATH": str(target),  # keep the shared dbt_project/target untouched
+            "DBT_LOG_PATH": str(logs),
+            "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+            "DO_NOT_TRACK": "1",
+        }
+    )
     return env
 
 
 def run_dbt(command: str, settings, warehouse: Path, target: Path, logs: Path) -> dict:
     from orchestration.dbt_invoke import dbt_args
 
-    args = [str(DBT), *dbt_args(settings, command, "--project-dir", str(DBT_PROJECT),
-                                "--profiles-dir", str(DBT_PROJECT))]
+    args = [
+        str(DBT),
+        *dbt_args(settings, command, "--project-dir", str(DBT_PROJECT), "--profiles-dir", str(DBT_PROJECT)),
+    ]
     t0 = time.monotonic()
-    proc = subprocess.run(args, cwd=ROOT, env=dbt_env(warehouse, target, logs), capture_output=True, text=True)
+    proc = subprocess.run(
+        args, cwd=ROOT, env=dbt_env(warehouse, target, logs), capture_output=True, text=True
+    )
     wall = time.monotonic() - t0
     if proc.returncode != 0:
         print(proc.stdout[-4000:], proc.stderr[-2000:], file=sys.stderr)
@@ -213,8 +222,16 @@ def run_direct(warehouse: Path, target: Path) -> dict:
     for m in models:
         path = target / "run" / m["package_name"] / m["original_file_path"]
         kind = "view" if m["config"]["materialized"] == "view" else "table"
-        plan.append((m["unique_id"], m["database"], m["schema"], m["alias"] or m["name"], kind,
-                     path.read_text(encoding="utf-8")))
+        plan.append(
+            (
+                m["unique_id"],
+                m["database"],
+                m["schema"],
+                m["alias"] or m["name"],
+                kind,
+                path.read_text(encoding="utf-8"),
+            )
+        )
     schemas = sorted({(db, sch) for _, db, sch, *_ in plan})
     per_model: dict[str, float] = {}
     t0 = time.monotonic()
@@ -251,7 +268,9 @@ def model_counts(warehouse: Path, target: Path) -> dict[str, int]:
 
 
 def top(node_s: dict[str, float], n: int = 5) -> str:
-    return ", ".join(f"{k.split('.')[-1]} {v:.1f}s" for k, v in sorted(node_s.items(), key=lambda x: -x[1])[:n])
+    return ", ".join(
+        f"{k.split('.')[-1]} {v:.1f}s" for k, v in sorted(node_s.items(), key=lambda x: -x[1])[:n]
+    )
 
 
 # ----------------------------------------------------------------------------------------- main
@@ -285,10 +304,17 @@ def main(argv: list[str] | None = None) -> int:
     print("  biggest raw tables: " + ", ".join(f"{t} {n:,}" for t, n in big), flush=True)
 
     target, logs = work / "dbt-target", work / "dbt-logs"
-    results: dict = {"scale": a.scale, "date": started.isoformat(timespec="seconds"), "college": str(college),
-                     "institution_code": meta["institution_code"], "extract_s": meta["extract_s"],
-                     "biggest_raw_tables": big, "uptime_start": uptime(),
-                     "dbt_threads": os.environ.get("CAMPUS_DW_DBT_THREADS", "4"), "nproc": os.cpu_count()}
+    results: dict = {
+        "scale": a.scale,
+        "date": started.isoformat(timespec="seconds"),
+        "college": str(college),
+        "institution_code": meta["institution_code"],
+        "extract_s": meta["extract_s"],
+        "biggest_raw_tables": big,
+        "uptime_start": uptime(),
+        "dbt_threads": os.environ.get("CAMPUS_DW_DBT_THREADS", "4"),
+        "nproc": os.cpu_count(),
+    }
 
     print("2. dbt parse (warm-up)", flush=True)
     if target.exists():
@@ -305,8 +331,10 @@ def main(argv: list[str] | None = None) -> int:
         w = copy_warehouse(raw, work / "w-dbt")
         print(f"  load before: {load_average()}", flush=True)
         b = run_dbt("build", settings, w, target, logs)
-        print(f"  dbt build {b['wall_s']} s (dbt elapsed {b['dbt_elapsed_s']} s) {b['summary']} nodes {b['nodes']}",
-              flush=True)
+        print(
+            f"  dbt build {b['wall_s']} s (dbt elapsed {b['dbt_elapsed_s']} s) {b['summary']} nodes {b['nodes']}",
+            flush=True,
+        )
         print(f"  slowest: {top(b['node_s'])}", flush=True)
 
     print("4. dbt seed, then dbt run (models only) on raw-only", flush=True)
@@ -336,18 +364,29 @@ def main(argv: list[str] | None = None) -> int:
         print(f"    slowest: {top(d['node_s'])}", flush=True)
         if counts_direct is None:
             counts_direct = model_counts(w_direct, target)
-    diff = {k: (counts_dbt[k], counts_direct.get(k)) for k in counts_dbt if counts_dbt[k] != counts_direct.get(k)}
-    print(f"  row counts of {len(counts_dbt)} models, dbt vs direct: {diff if diff else 'identical'}", flush=True)
+    diff = {
+        k: (counts_dbt[k], counts_direct.get(k)) for k in counts_dbt if counts_dbt[k] != counts_direct.get(k)
+    }
+    print(
+        f"  row counts of {len(counts_dbt)} models, dbt vs direct: {diff if diff else 'identical'}",
+        flush=True,
+    )
     run_s = min(r["wall_s"] for r in runs)
     direct_s = min(d["wall_s"] for d in directs)
-    results.update({
-        "runs": [{k: v for k, v in r.items() if k != "node_s"} for r in runs],
-        "directs": [{k: v for k, v in d.items() if k != "node_s"} for d in directs],
-        "dbt_run_s": run_s, "direct_s": direct_s, "ratio": round(run_s / direct_s, 2),
-        "ratio_dbt_elapsed": round(min(r["dbt_elapsed_s"] for r in runs) / direct_s, 2),
-        "row_counts_identical": not diff, "uptime_end": uptime(),
-        "build_s": b["wall_s"], "build_dbt_elapsed_s": b["dbt_elapsed_s"],
-    })
+    results.update(
+        {
+            "runs": [{k: v for k, v in r.items() if k != "node_s"} for r in runs],
+            "directs": [{k: v for k, v in d.items() if k != "node_s"} for d in directs],
+            "dbt_run_s": run_s,
+            "direct_s": direct_s,
+            "ratio": round(run_s / direct_s, 2),
+            "ratio_dbt_elapsed": round(min(r["dbt_elapsed_s"] for r in runs) / direct_s, 2),
+            "row_counts_identical": not diff,
+            "uptime_end": uptime(),
+            "build_s": b["wall_s"],
+            "build_dbt_elapsed_s": b["dbt_elapsed_s"],
+        }
+    )
     results["build"] = {k: v for k, v in b.items() if k != "node_s"}
     for key in ("seed", "parse"):
         results[key].pop("node_s", None)
@@ -356,14 +395,26 @@ def main(argv: list[str] | None = None) -> int:
 
     print(f"\n== {a.scale} ==", flush=True)
     if b["wall_s"] is not None:
-        print(f"full dbt build (seeds+models+tests): {b['wall_s']} s (dbt elapsed {b['dbt_elapsed_s']} s)"
-              + ("  [target < 60 s: " + ("met" if b["wall_s"] < 60 else "NOT met") + "]"
-                 if a.scale == "medium" else ""))
-    print(f"dbt seed: {s['wall_s']} s;  dbt run (models): {run_s} s (dbt elapsed "
-          f"{min(r['dbt_elapsed_s'] for r in runs)} s);  direct DuckDB: {direct_s} s")
-    print(f"ratio dbt run / direct: {results['ratio']}x (dbt elapsed / direct: {results['ratio_dbt_elapsed']}x)"
-          + ("  [target <= 1.5x: " + ("met" if results["ratio"] <= 1.5 else "NOT met") + "]"
-             if a.scale == "large" else ""))
+        print(
+            f"full dbt build (seeds+models+tests): {b['wall_s']} s (dbt elapsed {b['dbt_elapsed_s']} s)"
+            + (
+                "  [target < 60 s: " + ("met" if b["wall_s"] < 60 else "NOT met") + "]"
+                if a.scale == "medium"
+                else ""
+            )
+        )
+    print(
+        f"dbt seed: {s['wall_s']} s;  dbt run (models): {run_s} s (dbt elapsed "
+        f"{min(r['dbt_elapsed_s'] for r in runs)} s);  direct DuckDB: {direct_s} s"
+    )
+    print(
+        f"ratio dbt run / direct: {results['ratio']}x (dbt elapsed / direct: {results['ratio_dbt_elapsed']}x)"
+        + (
+            "  [target <= 1.5x: " + ("met" if results["ratio"] <= 1.5 else "NOT met") + "]"
+            if a.scale == "large"
+            else ""
+        )
+    )
     print(f"{uptime()}\nfigures: {out}")
     for d in ("w-dbt", "w-direct"):
         shutil.rmtree(work / d, ignore_errors=True)
