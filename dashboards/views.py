@@ -41,6 +41,24 @@ def load(
     return df
 
 
+def page_header(ctx: PageContext, page: str) -> None:
+    """Title and caption (year, census date, scope: college or the filtered unit) of an aggregate page."""
+    lang, y = ctx.lang, ctx.academic_year
+    scope = t("scope_unit", lang, unit=ctx.unit_name) if ctx.unit_code else t("scope_college", lang)
+    st.title(t(f"{page}_title", lang))
+    st.caption(
+        t(
+            f"{page}_caption",
+            lang,
+            ay=t("academic_year_fmt", lang, y=y, y1=y + 1),
+            census=f"{y}-09-30",
+            scope=scope,
+        )
+        + " · "
+        + t("aggregates_note", lang)
+    )
+
+
 def missing_note(ctx: PageContext, tables: Iterable[str]) -> bool:
     """Show a clear note (no traceback) for aggregates the snapshot lacks; True when any is missing."""
     absent = [tb for tb in tables if not queries.has_table(ctx.snapshot.key, ctx.reader, tb)]

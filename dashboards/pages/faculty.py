@@ -331,19 +331,7 @@ def _cards(ctx: PageContext, fac, ext, ratio) -> None:
 def render() -> None:
     ctx = get_context()
     lang, y = ctx.lang, ctx.academic_year
-    scope = t("scope_unit", lang, unit=ctx.unit_name) if ctx.unit_code else t("scope_college", lang)
-    st.title(t("faculty_title", lang))
-    st.caption(
-        t(
-            "faculty_caption",
-            lang,
-            ay=t("academic_year_fmt", lang, y=y, y1=y + 1),
-            census=f"{y}-09-30",
-            scope=scope,
-        )
-        + " · "
-        + t("aggregates_note", lang)
-    )
+    v.page_header(ctx, "faculty")
     raw_fac = v.load(ctx, FACULTY, y)
     fac = None
     if raw_fac is not None and {"unit_code", "fulltime_teachers"}.issubset(raw_fac.columns):

@@ -398,19 +398,7 @@ def _cards(ctx: PageContext, census, rates, risk, grads) -> None:
 def render() -> None:
     ctx = get_context()
     lang, y = ctx.lang, ctx.academic_year
-    scope = t("scope_unit", lang, unit=ctx.unit_name) if ctx.unit_code else t("scope_college", lang)
-    st.title(t("students_title", lang))
-    st.caption(
-        t(
-            "students_caption",
-            lang,
-            ay=t("academic_year_fmt", lang, y=y, y1=y + 1),
-            census=f"{y}-09-30",
-            scope=scope,
-        )
-        + " · "
-        + t("aggregates_note", lang)
-    )
+    v.page_header(ctx, "students")
     census = v.load(ctx, CENSUS, y)
     flows = v.load(ctx, FLOWS, y)
     rates = v.load(ctx, PASS, y)
