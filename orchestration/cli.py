@@ -318,13 +318,13 @@ def cmd_publish(args: argparse.Namespace) -> int:
         raise CliError(f"no warehouse at {settings.warehouse_path}: run `campus-dw run --full` first")
     from orchestration.pipeline import complete_marker
 
-    if not complete_marker(settings).exists():
-        raise CliError(
-            "the warehouse was last left by a run that did not complete (its marts may be half "
-            "built): run `campus-dw run` instead, which checks and publishes"
-        )
     try:
         with warehouse_lock(settings, timeout=5, purpose="publish"):
+            if not complete_marker(settings).exists():
+                raise CliError(
+                    "the warehouse was last left by a run that did not complete (its marts may be half "
+                    "built): run `campus-dw run` instead, which checks and publishes"
+                )
             info = publish_step(settings, run_id=f"manual-{time.strftime('%Y%m%dT%H%M%S')}", log=_log)
     except WarehouseBusyError as exc:
         raise CliError(str(exc)) from None
