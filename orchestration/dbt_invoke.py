@@ -27,13 +27,23 @@ def dbt_env(settings: Settings) -> dict[str, str]:
 
 
 def dbt_vars(settings: Settings) -> dict[str, object]:
+    """The configuration dbt needs, under the var names dbt_project.yml declares (same defaults)."""
     t = settings.thresholds
     return {
         "institution_code": settings.institution.code,
-        "str_pass_max": t.student_teacher_ratio.pass_max,
-        "str_limit_max": t.student_teacher_ratio.limit_max,
-        "postgrad_pass_min": t.pct_teachers_postgrad_degree.pass_min,
-        "postgrad_limit_min": t.pct_teachers_postgrad_degree.limit_min,
+        "academic_risk_failed_credits": t.academic_risk_failed_credits,
+        "running_condition_lines": {
+            "student_teacher_ratio": {
+                "direction": "max",
+                "pass_line": t.student_teacher_ratio.pass_max,
+                "limiting_line": t.student_teacher_ratio.limit_max,
+            },
+            "pct_teachers_postgrad_degree": {
+                "direction": "min",
+                "pass_line": t.pct_teachers_postgrad_degree.pass_min,
+                "limiting_line": t.pct_teachers_postgrad_degree.limit_min,
+            },
+        },
     }
 
 

@@ -367,15 +367,9 @@ def run_pipeline(
         name = job_name_for(mode, system)
         job = definitions.get_job_def(name)
         run_config: dict[str, Any] = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
-        if system in ("academic", "hr"):
-            # a single database system: still run the whole graph, extracting only that system
-            run_config.update(extract_run_config(mode, [system]))
-        else:
-            run_config.update(
-                extract_run_config(
-                    mode, ["finance"] if system == "finance" else ["payment"] if system == "payment" else None
-                )
-            )
+        # finance/payment have jobs of their own; for academic or hr the whole graph runs, that system
+        # in the given mode and the other extract ops with their default (incremental)
+        run_config.update(extract_run_config(mode, [system] if system not in (None, "all") else None))
         instance = dg.DagsterInstance.get()
         log_dir = settings.home_dir / "logs"
         log_dir.mkdir(parents=True, exist_ok=True)

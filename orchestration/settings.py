@@ -10,10 +10,9 @@ from __future__ import annotations
 import os
 from pathlib import Path
 from typing import Annotated, Literal
-from urllib.parse import quote
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -63,12 +62,6 @@ class ServerSource(_Model):
     def describe(self) -> str:
         """A log-safe description (no secret)."""
         return f"{self.type}://{self.user}@{self.host}:{self.default_port()}/{self.database}"
-
-    def url(self) -> str:
-        pw = quote(self.password(), safe="")
-        auth = f"{self.user}:{pw}@" if pw else f"{self.user}@"
-        scheme = "postgresql" if self.type == "postgres" else "mysql"
-        return f"{scheme}://{auth}{self.host}:{self.default_port()}/{self.database}"
 
 
 DatabaseSource = Annotated[SqliteSource | ServerSource, Field(discriminator="type")]
@@ -154,10 +147,6 @@ class Settings(_Model):
     serve: Serve = Serve()
     demo: Demo | None = None
     config_origin: Path | None = Field(default=None, exclude=True)
-
-    @model_validator(mode="after")
-    def _absolutise(self) -> Settings:
-        return self
 
     # -- paths -----------------------------------------------------------------------------
     @property

@@ -121,3 +121,40 @@ def test_manual_publish_refused_after_incomplete_run(tmp_path, capsys):
     duckdb.connect(str(wh)).close()
     assert cli_main(["--config", str(cfg), "publish"]) == 2
     assert "did not complete" in capsys.readouterr().err
+
+
+def test_dbt_vars_reach_the_vars_dbt_declares(tmp_path):
+    import yaml
+
+    from orchestration.dbt_invoke import DBT_PROJECT_DIR, dbt_vars
+
+    cfg = tmp_path / "c.yml"
+    cfg.write_text(
+        "sources:\n  academic: {type: sqlite, path: a.sqlite}\n  hr: {type: sqlite, path: h.sqlite}\n"
+        "  finance: {inbox: x}\n  payment: {}\n"
+        "thresholds:\n  student_teacher_ratio: {pass_max: 16, limit_max: 20}\n"
+        "  pct_teachers_postgrad_degree: {pass_min: 0.4, limit_min: 0.2}\n  academic_risk_failed_credits: 6\n"
+    )
+    declared = yaml.safe_load((DBT_PROJECT_DIR / "dbt_project.yml").read_text(encoding="utf-8"))["vars"]
+    passed = dbt_vars(load_settings(cfg))
+    assert set(passed) <= set(declared), "every var passed must be one dbt_project.yml declares"
+    lines = passed["running_condition_lines"]
+    assert set(lines) == set(declared["running_condition_lines"])
+    assert lines["student_teacher_ratio"] == {"direction": "max", "pass_line": 16, "limiting_line": 20}
+    assert lines["pct_teachers_postgrad_degree"]["limiting_line"] == 0.2
+    assert passed["academic_risk_failed_credits"] == 6
+    defaults = dbt_vars(
+        settings_from_dict(
+            {
+                "sources": {
+                    "academic": {"type": "sqlite", "path": "a"},
+                    "hr": {"type": "sqlite", "path": "h"},
+                    "finance": {"inbox": "x"},
+                    "payment": {},
+                }
+            }
+        )
+    )
+    for kpi, line in declared["running_condition_lines"].items():
+        assert defaults["running_condition_lines"][kpi] == line
+    assert defaults["academic_risk_failed_credits"] == declared["academic_risk_failed_credits"]
