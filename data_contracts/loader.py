@@ -74,7 +74,23 @@ _COLUMN_KEYS = {
     "description",
     "severity",
     "fix",
+    "personal",
 }
+#: ``personal:`` values of a column: ``true`` (fully masked) or the kind, which picks the mask
+#: (data_contracts/masking.py): a name keeps its first character, an ID number its first 6 and
+#: last 2, a phone its first 3 and last 4; every other kind is masked completely.
+PERSONAL_KINDS = (
+    "name",
+    "id_number",
+    "phone",
+    "birth_date",
+    "amount",
+    "bank_account",
+    "address",
+    "email",
+    "free_text",
+    "other",
+)
 _CONTRACT_KEYS = {
     "system",
     "table",
@@ -144,6 +160,7 @@ class ColumnSpec:
     unique: bool = False
     not_future: bool = False
     description: str = ""
+    personal: str | None = None  # the personal-data kind (PERSONAL_KINDS), None if not personal
 
     @property
     def family(self) -> str:
@@ -172,6 +189,16 @@ class Contract:
     @property
     def raw_name(self) -> str:
         return f"{self.system}__{self.table}"
+
+    @property
+    def personal_columns(self) -> frozenset[str]:
+        """Columns marked ``personal`` (masked for everyone but the owning steward)."""
+        return frozenset(n for n, c in self.columns.items() if c.personal)
+
+    @property
+    def personal_kinds(self) -> dict[str, str]:
+        """Personal column -> its kind (``other`` when the contract says just ``personal: true``)."""
+        return {n: c.personal for n, c in self.columns.items() if c.personal}
 
 
 # --------------------------------------------------------------------------------------------
@@ -253,6 +280,16 @@ def _fix(raw: Any, path: Path | str, key: str) -> Fix:
     if unknown:
         raise _err(path, key, f"unknown fix keys {sorted(unknown)}")
     return Fix(zh=str(raw.get("zh", "")).strip(), en=str(raw.get("en", "")).strip())
+
+
+def _personal(val: Any, path: Path | str, key: str) -> str | None:
+    if val is None or val is False:
+        return None
+    if val is True:
+        return "other"
+    if val in PERSONAL_KINDS:
+        return str(val)
+    raise _err(path, key, f"must be true, false or a kind of {PERSONAL_KINDS}, not {val!r}")
 
 
 def _severity(val: Any, path: Path | str, key: str) -> str:
@@ -431,6 +468,7 @@ def _parse_contract(path: Path, code_sets: dict) -> Contract:
             unique=bool(cdef.get("unique", False)),
             not_future=bool(cdef.get("not_future", False)),
             description=str(cdef.get("description", "")),
+            personal=_personal(cdef.get("personal"), path, f"{key}.personal"),
         )
     pk = tuple(data["primary_key"])
     for k in pk:

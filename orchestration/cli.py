@@ -189,8 +189,12 @@ def cmd_kpis(args: argparse.Namespace) -> int:
 # ------------------------------------------------------------------------------------- quality
 def cmd_quality(args: argparse.Namespace) -> int:
     from dashboards.snapshot import NoSnapshotError, SnapshotReader
+    from data_contracts.loader import OWNERS
+    from data_contracts.masking import mask_quality_rows
     from data_contracts.report import format_report, quality_report
 
+    if args.steward is not None and args.steward not in OWNERS:
+        raise CliError(f"--steward must be one of {', '.join(sorted(OWNERS))}, not {args.steward!r}")
     settings = _settings(args)
     try:
         reader = SnapshotReader(settings, kind="quality")
@@ -198,6 +202,8 @@ def cmd_quality(args: argparse.Namespace) -> int:
     except NoSnapshotError as exc:
         raise CliError(str(exc)) from None
     entries = quality_report(con, run_id=args.run_id)
+    # personal fields in the sample keys: shown only to the steward who owns the table
+    entries = mask_quality_rows(entries, args.steward)
     print(format_report(entries, fmt=args.format))
     return 0
 
@@ -389,6 +395,12 @@ def build_parser() -> argparse.ArgumentParser:
     q = sub.add_parser("quality", help="data-quality report of the latest run (one entry per rule)")
     q.add_argument("--format", choices=["json", "table"], default="table")
     q.add_argument("--run-id", help="a specific run (default: the latest checked run)")
+    q.add_argument(
+        "--steward",
+        metavar="OWNER",
+        help="show personal fields of this steward's own tables unmasked (academic_office, hr_office, "
+        "finance_office, payment_platform); default: every personal field masked",
+    )
     q.set_defaults(func=cmd_quality)
 
     s = sub.add_parser("sql", help="read-only, sandboxed SQL on the published serving snapshot")
