@@ -126,6 +126,7 @@ PAGES: dict[str, tuple[str, str, str]] = {
     "students": ("students.py", "page_students", ":material/groups:"),
     "faculty": ("faculty.py", "page_faculty", ":material/school:"),
     "finance": ("finance.py", "page_finance", ":material/account_balance:"),
+    "sql": ("sql.py", "page_sql", ":material/terminal:"),
 }
 # Pages that read per-unit aggregates and so offer the sidebar's unit filter.
 UNIT_PAGES = frozenset({"students", "faculty", "finance"})

@@ -432,6 +432,52 @@ STRINGS: dict[str, dict[str, str]] = {
     "axis_yuan": {"zh": "元", "en": "yuan"},
     "axis_rate": {"zh": "比例", "en": "Rate"},
     "axis_ratio": {"zh": "生师比", "en": "ratio"},
+    # -- SQL page (dashboards/analyst_sql.py) ---------------------------------------------------
+    "page_sql": {"zh": "分析查询", "en": "SQL"},
+    "sql_title": {"zh": "分析查询（只读 SQL）", "en": "Ad-hoc SQL (read-only)"},
+    "sql_caption": {
+        "zh": "在已发布的服务快照上运行只读 SQL（DuckDB 语法；个人信息已脱敏，不含受限明细表）。"
+        "只允许一条读语句（SELECT、WITH、DESCRIBE、SHOW、SUMMARIZE、EXPLAIN）；不能读写文件、"
+        "ATTACH 其他数据库或加载扩展。最多返回 {max_limit} 行，最长运行 {max_timeout} 秒。",
+        "en": "Read-only SQL (DuckDB dialect) on the published serving snapshot: personal data "
+        "masked, restricted person-level tables absent. One read statement only (SELECT, WITH, "
+        "DESCRIBE, SHOW, SUMMARIZE, EXPLAIN); no file access, no ATTACH, no extensions. At most "
+        "{max_limit} rows and {max_timeout} s per query.",
+    },
+    "sql_query_label": {"zh": "SQL 语句", "en": "SQL statement"},
+    "sql_query_help": {
+        "zh": "表名写作 schema.table，例如 marts.agg_student_census；右侧列出全部表和字段说明。",
+        "en": "Name tables as schema.table, e.g. marts.agg_student_census; the list on the right "
+        "shows every table and column with its description.",
+    },
+    "sql_limit_label": {"zh": "最多返回行数", "en": "Row limit"},
+    "sql_timeout_label": {"zh": "超时（秒）", "en": "Timeout (s)"},
+    "sql_timeout_help": {
+        "zh": "超过此时间的查询会被中断。",
+        "en": "A query still running after this many seconds is interrupted.",
+    },
+    "sql_run": {"zh": "运行", "en": "Run"},
+    "sql_running": {"zh": "正在查询……", "en": "Running the query…"},
+    "sql_error_title": {"zh": "查询未能执行", "en": "The query could not run"},
+    "sql_timeout_title": {"zh": "查询超时，已中断", "en": "The query timed out and was interrupted"},
+    "sql_no_result_set": {"zh": "该语句没有返回结果集。", "en": "The statement returned no result set."},
+    "sql_rows": {"zh": "{n} 行，用时 {s} 秒", "en": "{n} rows in {s} s"},
+    "sql_truncated": {
+        "zh": "结果超过 {limit} 行，只显示前 {limit} 行（可调高行数上限）",
+        "en": "more than {limit} rows: the first {limit} are shown (raise the row limit for more)",
+    },
+    "sql_tables": {"zh": "表和字段", "en": "Tables and columns"},
+    "sql_tables_note": {
+        "zh": "说明来自数据字典（dbt 文档）；“[serving: …]”标出发布时脱敏的字段。",
+        "en": "Descriptions come from the data dictionary (dbt docs); “[serving: …]” marks columns "
+        "masked when published.",
+    },
+    "sql_col_table": {"zh": "表", "en": "Table"},
+    "sql_col_columns": {"zh": "字段数", "en": "Columns"},
+    "sql_col_column": {"zh": "字段", "en": "Column"},
+    "sql_col_type": {"zh": "类型", "en": "Type"},
+    "sql_col_description": {"zh": "说明", "en": "Description"},
+    "sql_pick_table": {"zh": "查看字段", "en": "Columns of"},
 }
 
 # Names of codes (codes.md) for aggregates that carry no name column, and for English.
