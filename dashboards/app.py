@@ -127,6 +127,7 @@ PAGES: dict[str, tuple[str, str, str]] = {
     "faculty": ("faculty.py", "page_faculty", ":material/school:"),
     "finance": ("finance.py", "page_finance", ":material/account_balance:"),
     "sql": ("sql.py", "page_sql", ":material/terminal:"),
+    "quality": ("quality.py", "page_quality", ":material/rule:"),
 }
 # Pages that read per-unit aggregates and so offer the sidebar's unit filter.
 UNIT_PAGES = frozenset({"students", "faculty", "finance"})
@@ -184,6 +185,12 @@ def _shell(lang: str) -> None:
     except ConfigError as exc:
         st.error(f"**{t('config_error_title', lang)}**\n\n{t('config_error_body', lang)}")
         st.code(str(exc), language=None)
+        return
+
+    if page.url_path == "quality":  # the stewards' page reads the quality snapshot, not serving
+        from dashboards.quality_shell import run_quality_page
+
+        run_quality_page(page, settings, lang, _freshness)
         return
 
     from dashboards.snapshot import NoSnapshotError

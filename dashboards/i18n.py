@@ -210,6 +210,7 @@ STRINGS: dict[str, dict[str, str]] = {
     "page_students": {"zh": "学生", "en": "Students"},
     "page_faculty": {"zh": "师资", "en": "Faculty"},
     "page_finance": {"zh": "财务", "en": "Finance"},
+    "page_quality": {"zh": "数据质量", "en": "Data quality"},
     "unit_label": {"zh": "单位", "en": "Unit"},
     "unit_help": {
         "zh": "只看一个院系/部门的数据；全校数据选“全部单位”。",

@@ -201,6 +201,24 @@ def cmd_quality(args: argparse.Namespace) -> int:
         con = reader.connection()
     except NoSnapshotError as exc:
         raise CliError(str(exc)) from None
+    if getattr(args, "export_xlsx", None):  # each steward's open problems (docs/quality-reports.md)
+        from dashboards.quality_report import export_workbooks
+
+        inst = settings.institution
+        written = export_workbooks(
+            reader,
+            Path(args.export_xlsx),
+            steward=args.steward,
+            viewer=args.steward,
+            lang=args.lang,
+            institution=f"{inst.name_zh if args.lang == 'zh' else inst.name_en} ({inst.code})",
+            run_id=args.run_id,
+        )
+        for path, p in written:
+            print(
+                f"{path}\t{len(p.rules)} failing rules, {p.rows_total} rows, {len(p.quarantine)} quarantined"
+            )
+        return 0
     entries = quality_report(con, run_id=args.run_id)
     # personal fields in the sample keys: shown only to the steward who owns the table
     entries = mask_quality_rows(entries, args.steward)
@@ -401,6 +419,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="show personal fields of this steward's own tables unmasked (academic_office, hr_office, "
         "finance_office, payment_platform); default: every personal field masked",
     )
+    q.add_argument(
+        "--export-xlsx",
+        metavar="DIR",
+        help="write each steward's open problems as an xlsx workbook into DIR (only --steward's, unmasked, "
+        "when given; otherwise one per steward, personal fields masked)",
+    )
+    q.add_argument("--lang", choices=["zh", "en"], default="zh", help="language of the xlsx headers")
     q.set_defaults(func=cmd_quality)
 
     s = sub.add_parser("sql", help="read-only, sandboxed SQL on the published serving snapshot")
