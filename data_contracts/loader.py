@@ -50,6 +50,10 @@ SYSTEM_OWNER = {
 }
 # How raw holds the versions of a table (docs/architecture.md, "The raw layer").
 CURRENT_STRATEGIES = ("by_key", "finance_file", "bill")
+MARTS_DIR = HERE / "marts"
+MART_SYSTEM = "marts"
+#: what a mart contract reads: the built table itself (schema ``marts``), every row
+MART_CURRENT = "mart"
 KINDS = ("not_null", "unique", "compound_unique", "in_set", "regex", "between", "expression")
 TYPE_FAMILIES = {
     "date": "date",
@@ -75,6 +79,8 @@ _COLUMN_KEYS = {
     "severity",
     "fix",
     "personal",
+    "values",
+    "references",
 }
 #: ``personal:`` values of a column: ``true`` (fully masked) or the kind, which picks the mask
 #: (data_contracts/masking.py): a name keeps its first character, an ID number its first 6 and
@@ -161,6 +167,8 @@ class ColumnSpec:
     not_future: bool = False
     description: str = ""
     personal: str | None = None  # the personal-data kind (PERSONAL_KINDS), None if not personal
+    values: tuple[Any, ...] | None = None  # inline accepted values (marts' own enumerations)
+    references: str | None = None  # "<model>.<column>" (marts: a generated dbt relationships test)
 
     @property
     def family(self) -> str:
@@ -189,6 +197,10 @@ class Contract:
     @property
     def raw_name(self) -> str:
         return f"{self.system}__{self.table}"
+
+    @property
+    def is_mart(self) -> bool:
+        return self.current == MART_CURRENT
 
     @property
     def personal_columns(self) -> frozenset[str]:
@@ -254,6 +266,41 @@ _TEMPLATES: dict[str, tuple[str, str, str]] = {
         "{table}.{col} (update time) is more than an hour after the moment it was extracted. Future timestamps "
         "break incremental extraction and can make later changes go unseen. Check the clock of the server that "
         "wrote the row and correct the timestamp in the source system ({owner_en}).",
+    ),
+}
+# Marts: the defect is in a built table. It comes from a source record that passed through (the
+# source rules of the owning office usually name it too) or from the transformation itself.
+_MART_TAIL_ZH = (
+    "请按键值在 quality.failing_rows 中找到这些行，核对对应的源系统记录（{owner_zh}）；"
+    "若源记录无误，则是仓库转换的缺陷，请报数据中心。"
+)
+_MART_TAIL_EN = (
+    "Find the rows by key in quality.failing_rows and check the source records ({owner_en}); if the "
+    "source is right, the warehouse's transformation is at fault: report it to the data centre."
+)
+_MART_TEMPLATES: dict[str, tuple[str, str, str]] = {
+    "not_null": (
+        "{table}.{col} must be filled",
+        "发布表 {table}.{col} 为空。依赖它的指标和看板会遗漏或错算这些行。" + _MART_TAIL_ZH,
+        "{table}.{col} is empty in the published table; the indicators and dashboards that use it leave "
+        "these rows out or misplace them. " + _MART_TAIL_EN,
+    ),
+    "in_set": (
+        "{table}.{col} must be one of {arg}",
+        "发布表 {table}.{col} 的值不在允许的取值 {arg} 中，看板的分类会漏掉这些行。" + _MART_TAIL_ZH,
+        "{table}.{col} holds a value outside {arg}; the dashboards' categories miss these rows. "
+        + _MART_TAIL_EN,
+    ),
+    "pattern": (
+        "{table}.{col} must match {arg}",
+        "发布表 {table}.{col} 的格式不符合 {arg}。" + _MART_TAIL_ZH,
+        "{table}.{col} does not have the format {arg}. " + _MART_TAIL_EN,
+    ),
+    "range": (
+        "{table}.{col} must be within {arg}",
+        "发布表 {table}.{col} 超出合理范围 {arg}，发布的数字不可信。" + _MART_TAIL_ZH,
+        "{table}.{col} is outside the plausible range {arg}, so the published figure cannot be trusted. "
+        + _MART_TAIL_EN,
     ),
 }
 _DEFAULT_SEVERITY = {
@@ -329,10 +376,11 @@ def _column_rules(c: Contract, col: ColumnSpec, raw: dict, path: Path, code_sets
     fix_raw = raw.get("fix", {}) or {}
     if not isinstance(fix_raw, dict) or set(fix_raw) - set(_CHECK_NAMES):
         raise _err(path, f"columns.{col.name}.fix", f"must map checks {_CHECK_NAMES} to guidance")
-    in_pk = col.name in c.primary_key and c.current == "by_key"
+    mart = c.current == MART_CURRENT
+    in_pk = col.name in c.primary_key and c.current in ("by_key", MART_CURRENT)
 
     def make(check: str, kind: str, params: dict, arg: str, default_sev: str | None = None) -> Rule:
-        title, zh, en = _TEMPLATES[check]
+        title, zh, en = (_MART_TEMPLATES if mart else _TEMPLATES)[check]
         fmt = {"col": col.name, "table": c.table, "owner_zh": owner_zh, "owner_en": owner_en, "arg": arg}
         fix = (
             _fix(fix_raw[check], path, f"columns.{col.name}.fix.{check}")
@@ -357,6 +405,21 @@ def _column_rules(c: Contract, col: ColumnSpec, raw: dict, path: Path, code_sets
     out: list[Rule] = []
     if not col.nullable:
         out.append(make("not_null", "not_null", {}, "", "blocking" if in_pk else None))
+    if col.values is not None:
+        shown = ", ".join(str(v) for v in col.values)
+        out.append(make("in_set", "in_set", {"value_set": list(col.values)}, f"[{shown}]"))
+    if mart:  # uniqueness and references are relational: generated dbt tests (data_contracts/dbt_tests.py)
+        if col.code_set:
+            if col.code_set not in code_sets:
+                raise _err(path, f"columns.{col.name}.code_set", f"unknown code set {col.code_set!r}")
+            out.append(make("in_set", "in_set", {"value_set": list(code_sets[col.code_set])}, col.code_set))
+        if col.pattern:
+            _check_pattern(col, path)
+            out.append(make("pattern", "regex", {"regex": col.pattern}, col.pattern))
+        if col.range is not None:
+            lo, hi = col.range
+            out.append(make("range", "between", {"min_value": lo, "max_value": hi}, f"[{lo}, {hi}]"))
+        return out
     if col.unique or (in_pk and len(c.primary_key) == 1):
         out.append(make("unique", "unique", {}, "", "blocking" if in_pk else None))
     if col.code_set:
@@ -364,12 +427,7 @@ def _column_rules(c: Contract, col: ColumnSpec, raw: dict, path: Path, code_sets
             raise _err(path, f"columns.{col.name}.code_set", f"unknown code set {col.code_set!r}")
         out.append(make("in_set", "in_set", {"value_set": list(code_sets[col.code_set])}, col.code_set))
     if col.pattern:
-        try:
-            re.compile(col.pattern)
-        except re.error as exc:
-            raise _err(path, f"columns.{col.name}.pattern", f"invalid regex: {exc}") from None
-        if not col.pattern.startswith("^") or not col.pattern.endswith("$"):
-            raise _err(path, f"columns.{col.name}.pattern", "must be anchored with ^...$")
+        _check_pattern(col, path)
         out.append(make("pattern", "regex", {"regex": col.pattern}, col.pattern))
     fam = col.family
     if fam in ("date", "timestamp", "integer", "number", "amount"):
@@ -390,6 +448,15 @@ def _column_rules(c: Contract, col: ColumnSpec, raw: dict, path: Path, code_sets
         lo, hi = col.range
         out.append(make("range", "between", {"min_value": lo, "max_value": hi}, f"[{lo}, {hi}]"))
     return out
+
+
+def _check_pattern(col: ColumnSpec, path: Path) -> None:
+    try:
+        re.compile(col.pattern or "")
+    except re.error as exc:
+        raise _err(path, f"columns.{col.name}.pattern", f"invalid regex: {exc}") from None
+    if not (col.pattern or "").startswith("^") or not (col.pattern or "").endswith("$"):
+        raise _err(path, f"columns.{col.name}.pattern", "must be anchored with ^...$")
 
 
 def number_sql(col: str) -> str:
@@ -429,15 +496,23 @@ def _parse_contract(path: Path, code_sets: dict) -> Contract:
         if k not in data:
             raise _err(path, k, "missing")
     system, table = str(data["system"]), str(data["table"])
+    mart = system == MART_SYSTEM
     if path.parent.name != system or path.stem != table:
-        raise _err(path, "system/table", f"file must be sources/{system}/{table}.yml")
+        where = f"marts/{table}.yml" if mart else f"sources/{system}/{table}.yml"
+        raise _err(path, "system/table", f"file must be {where}")
     owner = data["owner"]
     if owner not in OWNERS:
         raise _err(path, "owner", f"must be one of {sorted(OWNERS)}, not {owner!r}")
-    raw = data.get("raw") or {}
-    current = raw.get("current", "by_key")
-    if current not in CURRENT_STRATEGIES:
-        raise _err(path, "raw.current", f"must be one of {CURRENT_STRATEGIES}")
+    if mart:
+        for k in ("raw", "source_key"):
+            if k in data:
+                raise _err(path, k, "a mart contract reads the built table: no raw/source_key")
+        current = MART_CURRENT
+    else:
+        raw = data.get("raw") or {}
+        current = raw.get("current", "by_key")
+        if current not in CURRENT_STRATEGIES:
+            raise _err(path, "raw.current", f"must be one of {CURRENT_STRATEGIES}")
     cols_raw = data["columns"]
     if not isinstance(cols_raw, dict) or not cols_raw:
         raise _err(path, "columns", "must be a non-empty mapping")
@@ -458,6 +533,14 @@ def _parse_contract(path: Path, code_sets: dict) -> Contract:
             ):
                 raise _err(path, f"{key}.range", "must be [min, max] (numbers or null)")
             rng = (rng[0], rng[1])
+        values = cdef.get("values")
+        if values is not None and (not isinstance(values, list) or not values):
+            raise _err(path, f"{key}.values", "must be a non-empty list of accepted values")
+        refs = cdef.get("references")
+        if refs is not None and not (isinstance(refs, str) and re.fullmatch(r"[a-z0-9_]+\.[a-z0-9_]+", refs)):
+            raise _err(path, f"{key}.references", "must be '<model>.<column>'")
+        if refs is not None and not mart:
+            raise _err(path, f"{key}.references", "only mart contracts use references (sources: row rules)")
         columns[str(name)] = ColumnSpec(
             name=str(name),
             type=str(cdef["type"]),
@@ -469,6 +552,8 @@ def _parse_contract(path: Path, code_sets: dict) -> Contract:
             not_future=bool(cdef.get("not_future", False)),
             description=str(cdef.get("description", "")),
             personal=_personal(cdef.get("personal"), path, f"{key}.personal"),
+            values=tuple(values) if values is not None else None,
+            references=refs,
         )
     pk = tuple(data["primary_key"])
     for k in pk:
@@ -482,7 +567,7 @@ def _parse_contract(path: Path, code_sets: dict) -> Contract:
         description=str(data.get("description", "")),
         primary_key=pk,
         source_key=source_key,
-        raw_table=f'raw."{system}__{table}"',
+        raw_table=f'marts."{table}"' if mart else f'raw."{system}__{table}"',
         current=current,
         columns=columns,
         path=str(path),
@@ -580,6 +665,40 @@ def load_contracts(root: Path = SOURCES_DIR) -> dict[str, Contract]:
                 raise _err(c.path, f"rules[{r.id}]", f"duplicate rule id (also in {seen[r.id]})")
             seen[r.id] = c.path
     return out
+
+
+@cache
+def load_mart_contracts(root: Path = MARTS_DIR) -> dict[str, Contract]:
+    """Every mart contract (``marts/<mart>.yml``), keyed ``marts.<mart>``; raises :class:`ContractError`.
+
+    Rules generated for marts: not_null, in_set (``code_set`` or inline ``values``), pattern and range
+    (checked with GX after dbt build) and the ``rules:`` of the file. Uniqueness (``primary_key``,
+    ``unique``) and ``references`` are relational: they become dbt tests
+    (:mod:`data_contracts.dbt_tests`), not GX expectations; column types are dbt's enforced contract."""
+    code_sets = load_code_sets()
+    out: dict[str, Contract] = {}
+    for path in sorted(root.glob("*.yml")):
+        c = _parse_contract(path, code_sets)
+        if c.system != MART_SYSTEM:
+            raise _err(path, "system", f"a mart contract says system: {MART_SYSTEM}")
+        out[c.key] = c
+    seen = {r.id for c in load_contracts().values() for r in c.rules}
+    for c in out.values():
+        for r in c.rules:
+            if r.id in seen:
+                raise _err(c.path, f"rules[{r.id}]", "duplicate rule id")
+            seen.add(r.id)
+        for col in c.columns.values():
+            if col.references:
+                model, field_ = col.references.split(".")
+                target = out.get(f"{MART_SYSTEM}.{model}")
+                if target is not None and field_ not in target.columns:
+                    raise _err(c.path, f"columns.{col.name}.references", f"{model} has no column {field_!r}")
+    return out
+
+
+def mart_rules() -> list[Rule]:
+    return [r for c in load_mart_contracts().values() for r in c.rules]
 
 
 @cache

@@ -35,10 +35,12 @@ import pyarrow as pa
 
 from data_contracts.gx_suites import build_suite, import_gx, num_column, ok_column
 from data_contracts.loader import (
+    MART_SYSTEM,
     Contract,
     Rule,
     load_contracts,
     load_helper_views,
+    load_mart_contracts,
     number_sql,
     quote,
     rules_by_table,
@@ -90,6 +92,7 @@ class CheckReport:
     seconds_gx: float = 0.0
     seconds_total: float = 0.0
     mismatches: list[str] = field(default_factory=list)  # GX vs SQL count disagreements
+    seconds_save_results: float = 0.0  # saving GX results for the run's Data Docs (data_docs.py)
 
     @property
     def blocking_failed(self) -> bool:
@@ -178,6 +181,8 @@ def current_sql(c: Contract) -> str:
 
 
 def _checked_sql(c: Contract, run_id: str, changed_only: bool) -> str:
+    if c.is_mart:  # a mart is rebuilt by every run: every row
+        return f"select * from {c.raw_table}"
     if not changed_only:
         return f"select * from cur_{c.raw_name}"
     rid = run_id.replace("'", "''")
@@ -193,7 +198,10 @@ def fail_predicate(rule: Rule) -> str:
     if k == "not_null":
         return f"{col} is null"
     if k == "in_set":
-        vals = ", ".join("'" + v.replace("'", "''") + "'" for v in rule.params["value_set"])
+        vals = ", ".join(
+            "'" + v.replace("'", "''") + "'" if isinstance(v, str) else repr(v)
+            for v in rule.params["value_set"]
+        )
         return f"{col} is not null and {col} not in ({vals})"
     if k == "regex":
         rx = rule.params["regex"].replace("'", "''")
@@ -240,7 +248,12 @@ def _select_sql(c: Contract, rules: list[Rule], now_sql: str) -> str:
                 add(f"t.{quote(x)}", x)
         elif r.kind == "between":
             add(f"t.{quote(r.column)}", r.column)
-            add(number_sql(r.column).replace(quote(r.column), f"t.{quote(r.column)}"), num_column(r.column))
+            num = (
+                f"try_cast(t.{quote(r.column)} as double)"
+                if c.is_mart
+                else number_sql(r.column).replace(quote(r.column), f"t.{quote(r.column)}")
+            )
+            add(num, num_column(r.column))
         else:
             if r.column:
                 add(f"t.{quote(r.column)}", r.column)
@@ -265,12 +278,14 @@ def run_checks(
     progress: Progress | None = None,
     now: datetime | None = None,
     max_failing_rows: int = MAX_FAILING_ROWS_PER_RULE,
+    gx_results_dir: Path | None = None,
 ) -> CheckReport:
     """Validate raw against the contracts and persist the results; see the module docstring.
 
     ``tables``: ``system.table`` names (default: every contract). ``now``: the clock for "not in the
     future" rules (naive Beijing time); default each row's own ``_loaded_at`` (when it was read).
     Returns a :class:`CheckReport`; ``report.blocking_failed`` says whether publishing must stop.
+    ``gx_results_dir``: save GX's validation results there for the run's Data Docs (data_docs.py).
     """
     t_start = time.perf_counter()
     own = not isinstance(warehouse_path_or_con, duckdb.DuckDBPyConnection)
@@ -326,6 +341,7 @@ def run_checks(
                 con, ctx, ds, gx, c, rules, run_id, changed_only, now_sql, report, max_failing_rows, say
             )
             report.timings[key] = time.perf_counter() - t0
+        _save_gx_results(ctx, gx_results_dir, report, say)
         _persist(con, report, contracts)
         report.seconds_total = time.perf_counter() - t_start
         return report
@@ -335,6 +351,89 @@ def run_checks(
                 con.execute(f"drop table if exists temp.main.{quote(tmp)}")
         if own:
             con.close()
+
+
+def run_mart_checks(
+    warehouse_path_or_con: str | Path | duckdb.DuckDBPyConnection,
+    run_id: str,
+    *,
+    marts: Sequence[str] | None = None,
+    progress: Progress | None = None,
+    max_failing_rows: int = MAX_FAILING_ROWS_PER_RULE,
+    gx_results_dir: Path | None = None,
+) -> CheckReport:
+    """Validate the built marts (schema ``marts``, every row) against ``data_contracts/marts/`` and
+    persist the results in the same ``quality`` tables, with system ``marts``.
+
+    ``marts``: mart names (``fct_kpi_values``) or keys (``marts.fct_kpi_values``); default every mart
+    contract. Uniqueness and references of marts are dbt tests (data_contracts/dbt_tests.py), not here.
+    """
+    t_start = time.perf_counter()
+    own = not isinstance(warehouse_path_or_con, duckdb.DuckDBPyConnection)
+    con = duckdb.connect(str(warehouse_path_or_con)) if own else warehouse_path_or_con
+    report = CheckReport(run_id=run_id, checked_at=beijing_now(), changed_only=False)
+    say = progress or (lambda *_: None)
+    try:
+        contracts = load_mart_contracts()
+        chosen = [
+            m if m.startswith(f"{MART_SYSTEM}.") else f"{MART_SYSTEM}.{m}" for m in (marts or contracts)
+        ]
+        unknown = [x for x in chosen if x not in contracts]
+        if unknown:
+            raise ValueError(f"unknown marts {unknown}; known: {sorted(contracts)}")
+        _register_helpers(con)
+        _ensure_quality(con)
+        existing = {
+            r[0]
+            for r in con.execute(
+                "select table_name from information_schema.tables where table_schema = ?", [MART_SYSTEM]
+            ).fetchall()
+        }
+        gx = import_gx()
+        ctx = gx.get_context(mode="ephemeral")
+        from great_expectations.data_context.types.base import ProgressBarsConfig
+
+        ctx.variables.progress_bars = ProgressBarsConfig(globally=False)
+        ds = ctx.data_sources.add_pandas("campus_dw_marts")
+        for key in chosen:
+            c = contracts[key]
+            con.execute(
+                "delete from quality.failing_rows where run_id = ? and system = ? and table_name = ?",
+                [run_id, c.system, c.table],
+            )
+            t0 = time.perf_counter()
+            if c.table not in existing:
+                report.results += [
+                    _result(r, 0, 0, "skipped", f"mart {c.raw_table} missing") for r in c.rules
+                ]
+                continue
+            _check_table(
+                con, ctx, ds, gx, c, list(c.rules), run_id, False, "null", report, max_failing_rows, say
+            )
+            report.timings[key] = time.perf_counter() - t0
+        _save_gx_results(ctx, gx_results_dir, report, say)
+        _persist(con, report, contracts)
+        report.seconds_total = time.perf_counter() - t_start
+        return report
+    finally:
+        with contextlib.suppress(duckdb.Error):
+            con.execute("drop table if exists temp.main.cdw_t")
+        if own:
+            con.close()
+
+
+def _save_gx_results(ctx, out_dir: Path | None, report: CheckReport, say: Progress) -> None:
+    if out_dir is None:
+        return
+    from data_contracts.data_docs import save_results
+
+    t0 = time.perf_counter()
+    try:
+        n = save_results(ctx, Path(out_dir))
+        say("quality", "*", f"{n} GX validation results saved for the Data Docs")
+    except Exception as exc:  # the docs are a report: never fail the checks for them
+        say("quality", "*", f"could not save GX results for the Data Docs: {exc}")
+    report.seconds_save_results += time.perf_counter() - t0
 
 
 def _result(

@@ -9,7 +9,7 @@ import dagster as dg
 
 from orchestration.assets.extract import SYSTEMS, extract_assets, freshness_checks
 from orchestration.assets.publish import build_publish_asset
-from orchestration.assets.quality import build_contract_checks
+from orchestration.assets.quality import build_contract_checks, build_data_docs_asset, build_mart_checks
 from orchestration.assets.transform import build_dbt_assets, dbt_resource
 from orchestration.resources import CampusSettings
 
@@ -107,8 +107,8 @@ def defs() -> dg.Definitions:
         ),
     ]
     return dg.Definitions(
-        assets=[*extracts, dbt_models, publish],
-        asset_checks=[*freshness_checks(), build_contract_checks()],
+        assets=[*extracts, dbt_models, publish, build_data_docs_asset()],
+        asset_checks=[*freshness_checks(), build_contract_checks(), build_mart_checks()],
         jobs=jobs,
         schedules=schedules,
         sensors=[finance_inbox_sensor()],

@@ -142,6 +142,7 @@ def quality_step(
     log: Log = stderr_log,
 ):
     """Validate what this run landed against the data contracts; results go to schema ``quality``."""
+    from data_contracts.data_docs import results_dir
     from data_contracts.loader import load_contracts
     from data_contracts.runner import run_checks
 
@@ -160,10 +161,56 @@ def quality_step(
         log(f"  check {system}.{table}: {msg}")
 
     report = run_checks(
-        settings.warehouse_path, run_id, tables=wanted, changed_only=changed_only, progress=progress
+        settings.warehouse_path,
+        run_id,
+        tables=wanted,
+        changed_only=changed_only,
+        progress=progress,
+        gx_results_dir=results_dir(settings.quality_dir, run_id),
     )
     log(report.summary().splitlines()[0])
     return report
+
+
+def mart_quality_step(
+    settings: Settings, *, run_id: str, marts: list[str] | None = None, log: Log = stderr_log
+):
+    """Validate the built marts against their contracts (data_contracts/marts/); system ``marts``."""
+    from data_contracts.data_docs import results_dir
+    from data_contracts.runner import run_mart_checks
+
+    log("mart contract checks (Great Expectations)")
+
+    def progress(system: str, table: str, msg: str) -> None:
+        log(f"  check {system}.{table}: {msg}")
+
+    report = run_mart_checks(
+        settings.warehouse_path,
+        run_id,
+        marts=marts,
+        progress=progress,
+        gx_results_dir=results_dir(settings.quality_dir, run_id),
+    )
+    log(report.summary().splitlines()[0])
+    return report
+
+
+def data_docs_step(settings: Settings, *, run_id: str, log: Log = stderr_log) -> dict[str, Any]:
+    """Build the run's GX Data Docs (after the publish) and prune the docs of runs whose quality
+    snapshot is gone. Never raises: the docs are a report, the run has already published."""
+    from data_contracts.data_docs import build_run_docs, prune
+    from orchestration.publish import QUALITY, list_snapshots
+
+    log("GX Data Docs")
+    try:
+        info = build_run_docs(settings.quality_dir, run_id)
+    except Exception as exc:
+        log(f"Data Docs not built: {exc}")
+        return {"error": str(exc)[:500]}
+    keep = {s.run_id for s in list_snapshots(settings, QUALITY)} | {run_id}
+    info["pruned"] = len(prune(settings.quality_dir, keep))
+    log(f"  Data Docs: {info['index']} ({info['pages']} pages, {info['seconds']} s)")
+    return info
 
 
 def dbt_build_step(settings: Settings, log: Log = stderr_log) -> None:

@@ -5,6 +5,10 @@ the results (schema ``quality``) and reports one check result per raw table.  A 
 *blocking* rule fails its check with severity ERROR, and the checks are blocking, so dbt
 and the publish step do not run: the previous snapshot stays published.  Error and warning
 rules are reported (severity WARN) and do not stop the run.
+
+A second multi-asset check does the same for the published marts after ``dbt build``
+(``data_contracts/marts/``, results with system ``marts``): a blocking failure there stops
+the publish asset, which depends on the marts.
 """
 
 from collections.abc import Iterator
@@ -23,7 +27,15 @@ def all_raw_tables() -> list[str]:
 
 def summarise(results, raw_table: str) -> tuple[bool, dg.AssetCheckSeverity, dict]:
     """Verdict for one raw table from its rule results (pure helper, unit-tested)."""
-    mine = [r for r in results if f"{r.system}__{r.table_name}" == raw_table]
+    return _verdict([r for r in results if f"{r.system}__{r.table_name}" == raw_table])
+
+
+def summarise_mart(results, mart: str) -> tuple[bool, dg.AssetCheckSeverity, dict]:
+    """Verdict for one mart (``fct_kpi_values``) from its rule results (pure helper)."""
+    return _verdict([r for r in results if r.system == "marts" and r.table_name == mart])
+
+
+def _verdict(mine: list) -> tuple[bool, dg.AssetCheckSeverity, dict]:
     failed = [r for r in mine if r.status in ("fail", "error")]
     blocking = [r for r in failed if r.severity == "blocking"]
     by_sev = {s: sum(1 for r in failed if r.severity == s) for s in ("blocking", "error", "warn")}
@@ -78,3 +90,70 @@ def build_contract_checks() -> dg.AssetChecksDefinition:
             )
 
     return data_contracts
+
+
+MART_CHECK_NAME = "mart_contract"
+
+
+def contracted_marts() -> list[str]:
+    from data_contracts.loader import load_mart_contracts
+
+    return sorted(c.table for c in load_mart_contracts().values())
+
+
+def build_mart_checks(marts: list[str] | None = None) -> dg.AssetChecksDefinition:
+    """Blocking checks of the mart contracts on ``marts/<mart>`` (after dbt build, before publish)."""
+    specs = [
+        dg.AssetCheckSpec(
+            MART_CHECK_NAME,
+            asset=dg.AssetKey(["marts", m]),
+            blocking=True,
+            description="the mart's data contract (data_contracts/marts/), checked with GX after dbt build",
+        )
+        for m in (marts if marts is not None else contracted_marts())
+    ]
+
+    @dg.multi_asset_check(
+        specs=specs, name="mart_contracts", can_subset=True, op_tags={"warehouse": "writer"}, pool="warehouse"
+    )
+    def mart_contracts(
+        context: dg.AssetCheckExecutionContext, campus: CampusSettings
+    ) -> Iterator[dg.AssetCheckResult]:
+        from orchestration import pipeline
+
+        settings = campus.load()
+        selected = sorted({key.asset_key.path[-1] for key in context.selected_asset_check_keys})
+        report = pipeline.mart_quality_step(
+            settings, run_id=context.run.run_id, marts=selected, log=pipeline.step_logger(context)
+        )
+        for mart in selected:
+            passed, severity, metadata = summarise_mart(report.results, mart)
+            yield dg.AssetCheckResult(
+                asset_key=dg.AssetKey(["marts", mart]),
+                check_name=MART_CHECK_NAME,
+                passed=passed,
+                severity=severity,
+                metadata=metadata,
+            )
+
+    return mart_contracts
+
+
+def build_data_docs_asset() -> dg.AssetsDefinition:
+    """GX Data Docs of the run, built after the publish (off the critical path; never fails the run)."""
+
+    @dg.asset(
+        key=dg.AssetKey(["quality", "data_docs"]),
+        group_name="publish",
+        deps=[dg.AssetKey(["serving", "snapshot"])],
+        kinds={"html"},
+        description="Great Expectations Data Docs of the run's validations (<home>/quality/data_docs/<run>/index.html).",
+    )
+    def data_docs(context: dg.AssetExecutionContext, campus: CampusSettings) -> dg.MaterializeResult:
+        from orchestration import pipeline
+
+        settings = campus.load()
+        info = pipeline.data_docs_step(settings, run_id=context.run.run_id, log=pipeline.step_logger(context))
+        return dg.MaterializeResult(metadata=info)
+
+    return data_docs
