@@ -12,6 +12,7 @@ run (status ``fail`` or ``error``), their failing rows, and the steward's rows s
 from __future__ import annotations
 
 import io
+import json
 import re
 from dataclasses import dataclass
 from datetime import datetime
@@ -27,6 +28,21 @@ MAX_EXPORT_ROWS = 100_000  # failing rows per workbook (Excel copes; an office c
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 # -- display frames (localised headers) ---------------------------------------------------------------
+
+
+def key_text(key: Any) -> str:
+    """A source key for people: ``xh=2019000385`` rather than its JSON (a list: keys joined by ``;``)."""
+    if not isinstance(key, str):
+        return "" if key is None or key is pd.NA else str(key)
+    try:
+        parsed = json.loads(key)
+    except ValueError:
+        return key
+    if isinstance(parsed, dict):
+        return ", ".join(f"{k}={v}" for k, v in parsed.items())
+    if isinstance(parsed, list):
+        return "; ".join(key_text(json.dumps(k, ensure_ascii=False)) for k in parsed)
+    return key
 
 
 def _rate(v: Any) -> float | None:
@@ -81,7 +97,7 @@ def rows_frame(rows: pd.DataFrame, lang: str) -> pd.DataFrame:
         {
             qt("col_rule", lang): rows["rule_id"],
             qt("col_table", lang): rows["system"] + "." + rows["table_name"],
-            qt("col_source_key", lang): rows["source_key"],
+            qt("col_source_key", lang): rows["source_key"].map(key_text),
             qt("col_column", lang): rows["column_name"],
             qt("col_value", lang): rows["value"],
             qt("col_reason", lang): rows["reason"],
@@ -201,7 +217,14 @@ def _cell_value(v: Any) -> Any:
     return v
 
 
-def _sheet(wb: Any, title: str, df: pd.DataFrame, *, widths: dict[str, float] | None = None) -> Any:
+def _sheet(
+    wb: Any,
+    title: str,
+    df: pd.DataFrame,
+    *,
+    widths: dict[str, float] | None = None,
+    percent: tuple[str, ...] = (),
+) -> Any:
     from openpyxl.styles import Alignment, Font
     from openpyxl.utils import get_column_letter
 
@@ -223,6 +246,9 @@ def _sheet(wb: Any, title: str, df: pd.DataFrame, *, widths: dict[str, float] | 
             sample = [str(col)] + [str(v) for v in df.iloc[:200, j - 1].tolist()]
             given = min(max(10.0, max(len(s) for s in sample) * 1.3), 50.0)
         ws.column_dimensions[letter].width = given
+        if str(col) in percent:
+            for cell in ws[letter][1:]:
+                cell.number_format = "0.0000%"
         if given >= 40:
             for cell in ws[letter][1:]:
                 cell.alignment = wrap
@@ -325,7 +351,7 @@ def workbook_bytes(
         }
     )
     wide = {qt(k, lang): 50.0 for k in ("col_what", "col_why", "col_how", "col_rule_desc")}
-    _sheet(wb, qt("wb_sheet_rules", lang), rules_df, widths=wide)
+    _sheet(wb, qt("wb_sheet_rules", lang), rules_df, widths=wide, percent=(qt("col_failure_rate", lang),))
     _sheet(wb, qt("wb_sheet_rows", lang), rows_frame(problems.rows, lang))
     _sheet(
         wb,

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import json
 from pathlib import Path
 
 import pandas as pd
@@ -33,29 +32,29 @@ ROWS_SHOWN = 1000
 TREND_RULES = 5
 
 
-def _pct(v: object, places: int = 3) -> str:
-    return "—" if v is None or pd.isna(v) else f"{float(v) * 100:,.{places}f}%"
+def _pct(v: object) -> str:
+    """A failure rate for people: two decimals, more for the tiny rates of large tables."""
+    if v is None or pd.isna(v):
+        return "—"
+    p = float(v) * 100
+    places = 2 if p == 0 or p >= 1 else 4 if p >= 0.001 else 6
+    return f"{p:,.{places}f}%"
 
 
-def _key_text(key: object) -> str:
-    """A source key for people: ``xh=2019000385`` rather than its JSON."""
-    if not isinstance(key, str):
-        return "" if key is None else str(key)
-    try:
-        parsed = json.loads(key)
-    except ValueError:
-        return key
-    if isinstance(parsed, dict):
-        return ", ".join(f"{k}={v}" for k, v in parsed.items())
-    if isinstance(parsed, list):
-        return "; ".join(_key_text(json.dumps(k, ensure_ascii=False)) for k in parsed)
-    return key
+_key_text = qr.key_text
 
 
 def _table(df: pd.DataFrame, key: str, lang: str, *, rate_cols: tuple[str, ...] = ()) -> None:
-    config = {c: st.column_config.NumberColumn(format="percent") for c in rate_cols if c in df.columns}
+    """A table and its downloads; failure rates are shown as percentages with enough decimals for
+    large tables (the downloads keep the fractions)."""
+    shown = df.copy()
+    config = {}
+    for c in rate_cols:
+        if c in shown.columns:
+            shown[c] = pd.to_numeric(shown[c], errors="coerce") * 100
+            config[c] = st.column_config.NumberColumn(format="%.4f%%")
     with st.container(key=f"tbl_{key}"):
-        st.dataframe(df, hide_index=True, width="stretch", column_config=config)
+        st.dataframe(shown, hide_index=True, width="stretch", column_config=config)
         download_buttons(df, key, lang)
 
 
@@ -74,6 +73,22 @@ def _header(ctx: qs.QualityContext, run_id: str, res: pd.DataFrame) -> None:
                 icon=":material/badge:",
             )
         st.caption(qt("viewer_help", lang))
+    docs = _data_docs(ctx, run_id)
+    if docs is not None:
+        st.caption(qt("data_docs", lang, path=docs))
+
+
+def _data_docs(ctx: qs.QualityContext, run_id: str) -> str | None:
+    """The run's GX Data Docs (``index.html`` next to the quality snapshot), if they were built."""
+    try:
+        from data_contracts.data_docs import docs_index
+    except ImportError:
+        return None
+    try:
+        index = docs_index(ctx.settings.quality_dir, run_id)
+    except (OSError, ValueError):
+        return None
+    return None if index is None else str(index)
 
 
 def _cards(ctx: qs.QualityContext, res: pd.DataFrame, open_quarantine: int) -> None:
@@ -138,19 +153,18 @@ def _trends(ctx: qs.QualityContext, res: pd.DataFrame) -> None:
         with st.container(key="chart_q_trend_system"):
             charts.show(
                 charts.series_lines_spec(
-                    plot, title, qt("col_checked_at", lang), qt("col_failure_rate", lang), fmt=".2%"
+                    plot, title, qt("col_checked_at", lang), qt("col_failure_rate", lang), fmt=".2~p"
                 ),
                 title,
             )
     failing = res[res["status"].isin(qd.NOT_PASSING)].sort_values("failure_rate", ascending=False)
     options = res["rule_id"].tolist()
-    default = failing["rule_id"].head(TREND_RULES).tolist()
+    kept = [r for r in st.session_state.get("q_trend_rules") or [] if r in options]
+    if "q_trend_rules" not in st.session_state:
+        kept = failing["rule_id"].head(TREND_RULES).tolist()
+    st.session_state["q_trend_rules"] = kept[:TREND_RULES]  # rules of an older snapshot drop out
     picked = st.multiselect(
-        qt("trend_rules_label", lang),
-        options,
-        default=default,
-        key="q_trend_rules",
-        max_selections=TREND_RULES,
+        qt("trend_rules_label", lang), options, key="q_trend_rules", max_selections=TREND_RULES
     )
     if picked:
         by_rule = qs.trend_by_rule(ctx.snapshot.key, ctx.reader, tuple(picked))
@@ -170,7 +184,7 @@ def _trends(ctx: qs.QualityContext, res: pd.DataFrame) -> None:
         with st.container(key="chart_q_trend_rules"):
             charts.show(
                 charts.series_lines_spec(
-                    rplot, rtitle, qt("col_checked_at", lang), qt("col_failure_rate", lang), fmt=".2%"
+                    rplot, rtitle, qt("col_checked_at", lang), qt("col_failure_rate", lang), fmt=".2~p"
                 ),
                 rtitle,
             )
@@ -226,7 +240,6 @@ def _drill(ctx: qs.QualityContext, res: pd.DataFrame, run_id: str) -> None:
     rows = qs.failing_rows(ctx.snapshot.key, ctx.reader, run_id, rule_id, ROWS_SHOWN)
     total = qs.failing_count(ctx.snapshot.key, ctx.reader, run_id, rule_id)
     rows = qd.mask_failing(rows, ctx.viewer)
-    rows = rows.assign(source_key=rows["source_key"].map(_key_text))
     st.caption(qt("rows_shown", lang, shown=f"{len(rows):,}", total=f"{total:,}"))
     if ctx.viewer is None or ctx.viewer != failing.loc[failing["rule_id"] == rule_id, "owner"].iloc[0]:
         st.caption(qt("masked_note", lang))
@@ -262,10 +275,11 @@ def _export(ctx: qs.QualityContext, res: pd.DataFrame, q: pd.DataFrame, run_id: 
     st.caption(qt("export_caption", lang))
     owners = [ctx.viewer] if ctx.viewer is not None else list(qd.owner_names())
     institution = ctx.settings.institution.name_zh if lang == "zh" else ctx.settings.institution.name_en
-    for owner in owners:
+    columns = st.columns(len(owners))
+    for column, owner in zip(columns, owners, strict=True):
         mine = res[(res["owner"] == owner) & res["status"].isin(qd.NOT_PASSING)]
         office = qd.owner_label(owner, lang)
-        with st.container(border=True, key=f"q_export_{owner}"):
+        with column, st.container(border=True, key=f"q_export_{owner}"):
             st.markdown(f"**{office}**")
             st.caption(
                 qt(

@@ -9,6 +9,7 @@ every page in both languages goes to ``test-artifacts/screenshots/<page>_<lang>.
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import subprocess
@@ -159,4 +160,69 @@ def test_pages_in_chromium(served) -> None:
         finally:
             browser.close()
     assert time.monotonic() - started < 120, "the browser test should stay well under two minutes"
+    assert "Traceback" not in log.read_text(encoding="utf-8", errors="replace")
+
+
+def quality_json(config: Path) -> list[dict]:
+    env = {**os.environ, "CAMPUS_DW_CONFIG": str(config)}
+    env.pop("CAMPUS_DW_VIEWER_STEWARD", None)
+    cli = Path(sys.executable).parent / "campus-dw"
+    out = subprocess.run(
+        [str(cli), "quality", "--format", "json"],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    return json.loads(out.stdout)
+
+
+def test_quality_page_in_chromium(served) -> None:
+    """数据质量: the failed-rows card equals `campus-dw quality`, a screenshot in each language, and
+    the academic office's xlsx workbook downloads and opens with openpyxl."""
+    from openpyxl import load_workbook
+    from playwright.sync_api import expect, sync_playwright
+
+    url, config, log = served
+    started = time.monotonic()
+    entries = quality_json(config)
+    failed_rows = sum(e["failed_rows"] for e in entries)
+    academic = {
+        e["rule_id"] for e in entries if e["owner"] == "academic_office" and e["status"] in ("fail", "error")
+    }
+    with sync_playwright() as pw:
+        browser = launch_chromium(pw)
+        try:
+            context = browser.new_context(
+                viewport={"width": 1400, "height": 1000}, accept_downloads=True, locale="zh-CN"
+            )
+            page = context.new_page()
+            page.goto(f"{url}/quality")
+            settle(page)
+            expect(page.locator("h1").first).to_have_text("数据质量")
+            assert not page.locator("[data-testid='stException']").count()
+            assert metric_text(page, "m_q_failed_rows") == f"{failed_rows:,}"
+            assert "个人信息已遮蔽" in page.locator(".st-key-q_viewer").inner_text()
+            shoot(page, "quality_zh")
+
+            button = page.locator(".st-key-dl_q_xlsx_academic_office button")
+            with page.expect_download(timeout=30_000) as info:
+                button.click()
+            download = info.value
+            assert download.suggested_filename.startswith("quality_academic_office_")
+            assert download.suggested_filename.endswith(".xlsx")
+            wb = load_workbook(io.BytesIO(Path(download.path()).read_bytes()))
+            assert wb.sheetnames == ["概况", "未通过规则", "问题记录", "隔离记录"]
+            assert {r[0] for r in wb["未通过规则"].iter_rows(min_row=2, values_only=True)} == academic
+
+            page.goto(f"{url}/quality?lang=en")
+            settle(page)
+            expect(page.locator("h1").first).to_have_text("Data quality")
+            assert metric_text(page, "m_q_failed_rows") == f"{failed_rows:,}"
+            shoot(page, "quality_en")
+        finally:
+            browser.close()
+    assert time.monotonic() - started < 60, "the quality page's browser test should stay small"
     assert "Traceback" not in log.read_text(encoding="utf-8", errors="replace")

@@ -366,3 +366,38 @@ def test_cli_exports_one_workbook_per_steward(published: Published, tmp_path: Pa
         check=True,
     )
     assert [p.name for p in only.glob("*.xlsx")] == ["quality_finance_office_run2.xlsx"]
+
+
+def test_no_quality_snapshot_page(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.dashboards.test_app import write_config
+
+    home = tmp_path / "home"
+    home.mkdir()
+    monkeypatch.setenv("CAMPUS_DW_CONFIG", str(write_config(tmp_path, home)))
+    monkeypatch.delenv("CAMPUS_DW_HOME", raising=False)
+    at = open_quality()
+    assert_clean(at)
+    assert at.title[0].value == "还没有数据质量结果"
+    assert "campus-dw run" in "\n".join(c.value for c in at.code)
+
+
+def test_stale_quality_snapshot_warns(
+    quality_published: Published, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.dashboards.test_app import BEIJING, write_config
+
+    home = tmp_path / "home"
+    snapshots = home / "quality" / "snapshots"
+    snapshots.mkdir(parents=True)
+    name = quality_published.snapshot.name
+    shutil.copy(quality_published.snapshot, snapshots / name)
+    published_at = dt.datetime.now(BEIJING) - dt.timedelta(hours=50)
+    pointer = {"snapshot": name, "run_id": "run2", "published_at": published_at.isoformat(), "checksum": None}
+    (home / "quality" / "CURRENT").write_text(json.dumps(pointer), encoding="utf-8")
+    monkeypatch.setenv("CAMPUS_DW_CONFIG", str(write_config(tmp_path, home)))
+    monkeypatch.delenv("CAMPUS_DW_HOME", raising=False)
+    at = open_quality()
+    assert_clean(at)
+    assert at.title[0].value == "数据质量"
+    assert any("小时未更新" in w.value for w in at.sidebar.warning)
+    assert any(published_at.strftime("%Y-%m-%d %H:%M") in m.value for m in at.sidebar.markdown)
