@@ -153,6 +153,9 @@ def _unit_selector(snapshot: queries.SnapshotInfo, reader, lang: str) -> tuple[s
     if units.empty:
         return None, None
     names = {str(c): str(n) for c, n in zip(units["unit_code"], units["unit_name"], strict=True)}
+    if lang == "en" and "unit_name_en" in units:  # English where a translation exists, else Chinese
+        english = zip(units["unit_code"], units["unit_name_en"], strict=True)
+        names.update({str(c): n for c, n in english if isinstance(n, str) and n.strip()})
     options = ["", *sorted(names, key=lambda c: (names[c], c))]
     if st.session_state.get("unit") not in options:
         raw = st.query_params.get("unit") or ""

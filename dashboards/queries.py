@@ -204,14 +204,17 @@ def aggregate_years(snapshot_key: str, _reader: Any, table: str) -> list[int]:
 
 @st.cache_data(show_spinner=False, max_entries=_MAX_ENTRIES)
 def org_units(snapshot_key: str, _reader: Any) -> pd.DataFrame:
-    """unit_code, unit_name, is_teaching of ``marts.dim_org_unit`` (empty when it is missing)."""
+    """unit_code, unit_name, unit_name_en (null where no translation is maintained), is_teaching of
+    ``marts.dim_org_unit`` (empty when it is missing)."""
     columns = table_columns(snapshot_key, _reader).get("marts.dim_org_unit") or []
     if "unit_code" not in columns:
-        return pd.DataFrame({"unit_code": [], "unit_name": [], "is_teaching": []})
+        return pd.DataFrame({"unit_code": [], "unit_name": [], "unit_name_en": [], "is_teaching": []})
     name = "unit_name" if "unit_name" in columns else "unit_code"
+    name_en = "unit_name_en" if "unit_name_en" in columns else "cast(null as varchar)"
     teaching = "is_teaching" if "is_teaching" in columns else "true"
     return _query(
         _reader,
-        f"select distinct unit_code, {name} as unit_name, {teaching} as is_teaching "
+        f"select distinct unit_code, {name} as unit_name, {name_en} as unit_name_en, "
+        f"{teaching} as is_teaching "
         "from marts.dim_org_unit where unit_code is not null order by unit_code",
     )

@@ -91,8 +91,18 @@ def exact_sum(series: pd.Series) -> Decimal:
 
 
 def names(df: pd.DataFrame, code: str, name: str | None, lang: str, code_set: str | None = None) -> pd.Series:
-    """A display name per row: the aggregate's own ``*_name`` column when it has one, else the code
-    set's name (i18n), else the code itself."""
+    """A display name per row: on English pages the aggregate's ``*_name_en`` (steward-maintained
+    translations, seed name_translations) where it holds one; else the aggregate's own ``*_name``
+    column when it has one, else the code set's name (i18n), else the code itself."""
+    shown = _names(df, code, name, lang, code_set)
+    english = f"{name}_en" if name else None
+    if lang == "en" and english in df.columns:
+        given = df[english].astype("string")
+        shown = given.where(given.fillna("").str.strip() != "", shown)
+    return shown
+
+
+def _names(df: pd.DataFrame, code: str, name: str | None, lang: str, code_set: str | None) -> pd.Series:
     codes = df[code].astype("string").fillna("")
     if name and name in df.columns:
         given = df[name].astype("string")

@@ -280,3 +280,33 @@ def _write(con: duckdb.DuckDBPyConnection, kpis: dict, years: range) -> None:
                     )
                 )
         con.executemany("insert into marts.agg_tuition values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", tuition)
+
+
+#: English names as the seed name_translations carries them into the marts (*_name_en); U03, the
+#: major M032 and the course C0301 deliberately have none (the pages fall back to the Chinese name).
+UNIT_NAMES_EN = {
+    "U01": "School of Computer and Information Engineering",
+    "U02": "School of Foreign Languages",
+    "A01": "Finance Office",
+}
+MAJOR_NAMES_EN = {"M011": "Computer Science and Technology", "M021": "English", "M031": "Accounting"}
+COURSE_NAMES_EN = {"C0101": "Advanced Mathematics", "C0102": "Data Structures and Algorithms"}
+
+
+def add_english_names(snapshot: Path) -> None:
+    """Add ``unit_name_en`` (every table with ``unit_name``), ``major_name_en`` and
+    ``course_name_en`` to the aggregates of ``snapshot``, filled from the maps above."""
+    con = duckdb.connect(str(snapshot))
+    try:
+        tables = con.execute(
+            "select table_name, column_name from information_schema.columns where table_schema = 'marts' "
+            "and column_name in ('unit_name', 'major_name', 'course_name')"
+        ).fetchall()
+        for table, column in tables:
+            code = column.replace("_name", "_code")
+            names = {"unit_name": UNIT_NAMES_EN, "major_name": MAJOR_NAMES_EN, "course_name": COURSE_NAMES_EN}
+            con.execute(f"alter table marts.{table} add column {column}_en varchar")
+            for key, english in names[column].items():
+                con.execute(f"update marts.{table} set {column}_en = ? where {code} = ?", [english, key])
+    finally:
+        con.close()

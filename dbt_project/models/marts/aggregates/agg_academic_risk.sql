@@ -72,6 +72,7 @@ final as (
         cast(term as integer) as term,
         cast(unit_code as varchar) as unit_code,
         cast(unit_name as varchar) as unit_name,
+        cast({{ name_en('org_unit', 'unit_code') }} as varchar) as unit_name_en,
         cast(unit_is_matched as boolean) as unit_is_matched,
         cast(students_assessed as integer) as students_assessed,
         cast(students_at_risk as integer) as students_at_risk,

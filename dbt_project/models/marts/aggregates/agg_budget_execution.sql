@@ -124,6 +124,7 @@ final as (
         cast(m.month as integer) as month,
         cast(m.unit_code as varchar) as unit_code,
         cast(m.unit_name as varchar) as unit_name,
+        cast({{ name_en('org_unit', 'm.unit_code') }} as varchar) as unit_name_en,
         cast(m.unit_is_matched as boolean) as unit_is_matched,
         cast(m.econ_class_code as varchar) as econ_class_code,
         cast(ec.label_zh as varchar) as econ_class_name,

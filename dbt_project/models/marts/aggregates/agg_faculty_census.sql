@@ -71,6 +71,7 @@ final as (
         cast(g.academic_year as integer) as academic_year,
         cast(g.unit_code as varchar) as unit_code,
         cast(g.unit_name as varchar) as unit_name,
+        cast({{ name_en('org_unit', 'g.unit_code') }} as varchar) as unit_name_en,
         cast(g.unit_is_matched as boolean) as unit_is_matched,
         cast(g.title_level as varchar) as title_level,
         cast(g.degree_code as varchar) as degree_code,

@@ -52,6 +52,7 @@ final as (
         cast(g.academic_year as integer) as academic_year,
         cast(g.unit_code as varchar) as unit_code,
         cast(g.unit_name as varchar) as unit_name,
+        cast({{ name_en('org_unit', 'g.unit_code') }} as varchar) as unit_name_en,
         cast(g.unit_is_matched as boolean) as unit_is_matched,
         cast(g.level_code as varchar) as level_code,
         cast(lvl.label_zh as varchar) as level_name,

@@ -48,9 +48,11 @@ final as (
         cast(term_code as varchar) as term_code,
         cast(unit_code as varchar) as unit_code,
         cast(unit_name as varchar) as unit_name,
+        cast({{ name_en('org_unit', 'unit_code') }} as varchar) as unit_name_en,
         cast(unit_is_matched as boolean) as unit_is_matched,
         cast(course_code as varchar) as course_code,
         cast(course_name as varchar) as course_name,
+        cast({{ name_en('course', 'course_code') }} as varchar) as course_name_en,
         cast(attempts as integer) as attempts,
         cast(passes as integer) as passes,
         cast({{ round_half_up_div('passes', 'attempts', 4) }} as decimal(10, 4)) as pass_rate

@@ -35,6 +35,7 @@ final as (
         cast(g.pay_month as varchar) as pay_month,
         cast(g.unit_code as varchar) as unit_code,
         cast(g.unit_name as varchar) as unit_name,
+        cast({{ name_en('org_unit', 'g.unit_code') }} as varchar) as unit_name_en,
         cast(g.unit_is_matched as boolean) as unit_is_matched,
         cast(g.staff_category_code as varchar) as staff_category_code,
         cast(cat.label_zh as varchar) as staff_category_name,

@@ -63,6 +63,7 @@ final as (
         cast(academic_year as integer) as academic_year,
         cast(unit_code as varchar) as unit_code,
         cast(unit_name as varchar) as unit_name,
+        cast({{ name_en('org_unit', 'unit_code') }} as varchar) as unit_name_en,
         cast(unit_is_matched as boolean) as unit_is_matched,
         cast(cohort_year as integer) as cohort_year,
         cast(bills as integer) as bills,

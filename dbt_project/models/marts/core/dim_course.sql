@@ -16,6 +16,7 @@ final as (
         cast(c.institution_code as varchar) as institution_code,
         cast(c.course_id as varchar) as course_code,
         cast(c.course_name as varchar) as course_name,
+        cast({{ name_en('course', 'c.course_id') }} as varchar) as course_name_en,
         cast(c.credits as decimal(4, 1)) as credits,
         cast(c.teaching_hours as integer) as teaching_hours,
         cast(c.course_nature_code as varchar) as nature_code,

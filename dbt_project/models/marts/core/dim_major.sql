@@ -16,6 +16,7 @@ final as (
         cast(m.institution_code as varchar) as institution_code,
         cast(m.major_code as varchar) as major_code,
         cast(m.major_name as varchar) as major_name,
+        cast({{ name_en('major_national_code', 'm.national_major_code') }} as varchar) as major_name_en,
         cast(m.national_major_code as varchar) as national_code,
         cast(coalesce(uc.hr_unit_code, m.unit_code) as varchar) as unit_code,
         cast(uc.hr_unit_name as varchar) as unit_name,

@@ -20,6 +20,7 @@ final as (
         cast(u.institution_code as varchar) as institution_code,
         cast(u.unit_code as varchar) as unit_code,
         cast(u.unit_name as varchar) as unit_name,
+        cast({{ name_en('org_unit', 'u.unit_code') }} as varchar) as unit_name_en,
         cast(u.parent_unit_code as varchar) as parent_unit_code,
         cast(p.unit_name as varchar) as parent_unit_name,
         cast(u.unit_type_code as varchar) as unit_type_code,
