@@ -258,7 +258,8 @@ def _select_sql(c: Contract, rules: list[Rule], now_sql: str) -> str:
             if r.column:
                 add(f"t.{quote(r.column)}", r.column)
             add(f"coalesce(({r.params['sql'].replace('{now}', now_sql)}), false)", ok_column(r.id))
-    return f"select {', '.join(cols)} from cdw_t as t"
+    # a mart is read in place (it is a table already); raw rows were copied to cdw_t by _check_table
+    return f"select {', '.join(cols)} from {c.raw_table if c.is_mart else 'cdw_t'} as t"
 
 
 def _arrow(rel: duckdb.DuckDBPyRelation) -> pa.Table:
@@ -470,8 +471,11 @@ def _check_table(
 ) -> None:
     key = c.key
     t_sql = time.perf_counter()
-    con.execute(f"create or replace temp table cdw_t as {_checked_sql(c, run_id, changed_only)}")
-    n_rows = con.execute("select count(*) from cdw_t").fetchone()[0]
+    if c.is_mart:
+        n_rows = con.execute(f"select count(*) from {c.raw_table}").fetchone()[0]
+    else:
+        con.execute(f"create or replace temp table cdw_t as {_checked_sql(c, run_id, changed_only)}")
+        n_rows = con.execute("select count(*) from cdw_t").fetchone()[0]
     broken: dict[str, str] = {}
     live = list(rules)
     while True:
