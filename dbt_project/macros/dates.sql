@@ -11,9 +11,11 @@
 {#-
     Join condition picking the version of a versioned row (valid_from/valid_to timestamps,
     first version open to the past, last open to the future) that the warehouse held at the
-    end of the day `date_expr`.
+    end of the day `date_expr`. Written as plain comparisons (open ends as -infinity/infinity,
+    no OR) so that DuckDB keeps a LEFT JOIN on it a hash join on the equality keys; with an OR
+    in the condition it falls back to a blockwise nested-loop join (seconds per model at medium).
 -#}
 {% macro held_at(alias, date_expr) -%}
-    ({{ alias }}.valid_from is null or {{ alias }}.valid_from < cast({{ date_expr }} as timestamp) + interval 1 day)
-    and ({{ alias }}.valid_to is null or {{ alias }}.valid_to >= cast({{ date_expr }} as timestamp) + interval 1 day)
+    coalesce({{ alias }}.valid_from, '-infinity'::timestamp) < cast({{ date_expr }} as timestamp) + interval 1 day
+    and coalesce({{ alias }}.valid_to, 'infinity'::timestamp) >= cast({{ date_expr }} as timestamp) + interval 1 day
 {%- endmacro %}

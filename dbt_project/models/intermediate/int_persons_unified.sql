@@ -40,7 +40,8 @@ resolved as (
         end || r.source_key as system_key
     from records as r
     left join id_groups as g
-        on r.id_number_is_valid and r.id_number = g.id_number
+        -- one equality (no one-sided condition in ON: DuckDB would fall back to a nested loop)
+        on (case when r.id_number_is_valid then r.id_number end) = g.id_number
 ),
 
 final as (

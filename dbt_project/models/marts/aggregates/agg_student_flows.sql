@@ -40,6 +40,15 @@ leaving_units as (
     group by student_id, change_date, change_type_code
 ),
 
+flows_keyed as (
+    -- leavers only get a key to join their leaving event on: plain equality join conditions keep
+    -- the LEFT JOINs below hash joins (a one-sided condition in ON makes them nested loops)
+    select
+        *,
+        case when flow_type = 'leaver' then student_id end as leaver_student_id
+    from flows
+),
+
 census_flows as (
     select
         f.academic_year,
@@ -50,13 +59,12 @@ census_flows as (
             when 'leaver' then l.first_leaving_code
             else f.flow_type
         end as flow_code
-    from flows as f
+    from flows_keyed as f
     left join leaving as l
-        on f.flow_type = 'leaver' and f.student_id = l.student_id
+        on f.leaver_student_id = l.student_id
     left join leaving_units as lu
         on
-            f.flow_type = 'leaver'
-            and f.student_id = lu.student_id
+            f.leaver_student_id = lu.student_id
             and f.flow_date = lu.change_date
             and l.first_leaving_code = lu.change_type_code
 ),

@@ -33,7 +33,6 @@ with_version as (
     left join versions as v
         on
             py.staff_id = v.staff_id
-            and py.pay_month_start is not null
             and {{ held_at('v', 'last_day(py.pay_month_start)') }}
 ),
 

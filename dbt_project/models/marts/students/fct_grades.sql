@@ -1,3 +1,6 @@
+-- A view, not a table: no published mart reads this restricted person-level fact, and writing its
+-- 2.3 M rows (medium college) again after staging was the largest single cost of the build.
+{{ config(materialized='view') }}
 -- Grades (cjxx) at their current version, soft-deleted rows left out: every sitting (normal,
 -- resit, retake), with the score classified (numeric 0-100, five-level, absent, deferred,
 -- missing, uninterpretable) and the pass/fail reading of kpis.md. One row per (institution,
