@@ -45,6 +45,11 @@ def key_text(key: Any) -> str:
     return key
 
 
+def _table_key(df: pd.DataFrame) -> pd.Series:
+    """``system.table`` per row (also for an empty frame)."""
+    return df["system"].astype("string") + "." + df["table_name"].astype("string")
+
+
 def _rate(v: Any) -> float | None:
     return None if v is None or pd.isna(v) else round(float(v), 6)
 
@@ -54,7 +59,7 @@ def rules_frame(res: pd.DataFrame, lang: str) -> pd.DataFrame:
     return pd.DataFrame(
         {
             qt("col_rule", lang): res["rule_id"],
-            qt("col_table", lang): res["system"] + "." + res["table_name"],
+            qt("col_table", lang): _table_key(res),
             qt("col_column", lang): res["column_name"],
             qt("col_severity", lang): res["severity"].map(lambda s: severity_name(s, lang)),
             qt("col_status", lang): res["status"].map(lambda s: status_name(s, lang)),
@@ -96,7 +101,7 @@ def rows_frame(rows: pd.DataFrame, lang: str) -> pd.DataFrame:
     return pd.DataFrame(
         {
             qt("col_rule", lang): rows["rule_id"],
-            qt("col_table", lang): rows["system"] + "." + rows["table_name"],
+            qt("col_table", lang): _table_key(rows),
             qt("col_source_key", lang): rows["source_key"].map(key_text),
             qt("col_column", lang): rows["column_name"],
             qt("col_value", lang): rows["value"],
@@ -110,7 +115,7 @@ def quarantine_frame(q: pd.DataFrame, lang: str) -> pd.DataFrame:
     return pd.DataFrame(
         {
             qt("col_quarantine_id", lang): q["quarantine_id"],
-            qt("col_table", lang): q["system"] + "." + q["table_name"],
+            qt("col_table", lang): _table_key(q),
             qt("col_owner", lang): q["owner"].map(lambda o: qd.owner_label(o, lang)),
             qt("col_source_ref", lang): q["source_ref"],
             qt("col_reason", lang): q["reason"],
@@ -188,9 +193,7 @@ def open_problems(
     quarantine = qd.quarantine(reader)
     quarantine = quarantine[quarantine["owner"] == owner].reset_index(drop=True)
     quarantine = qd.mask_quarantine(quarantine, viewer)
-    by_table = (
-        qd.scorecard(mine, ["system", "table_name"]) if not mine.empty else qd.scorecard(res, ["system"])
-    )
+    by_table = qd.scorecard(mine, ["system", "table_name"])
     return Problems(owner, run_id, checked_at, failing, rows, total, quarantine, by_table)
 
 
@@ -337,7 +340,7 @@ def workbook_bytes(
     rules_df = pd.DataFrame(
         {
             qt("col_rule", lang): rules["rule_id"],
-            qt("col_table", lang): rules["system"] + "." + rules["table_name"],
+            qt("col_table", lang): _table_key(rules),
             qt("col_column", lang): rules["column_name"],
             qt("col_severity", lang): rules["severity"].map(lambda s: severity_name(s, lang)),
             qt("col_status", lang): rules["status"].map(lambda s: status_name(s, lang)),

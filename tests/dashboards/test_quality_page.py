@@ -401,3 +401,56 @@ def test_stale_quality_snapshot_warns(
     assert at.title[0].value == "数据质量"
     assert any("小时未更新" in w.value for w in at.sidebar.warning)
     assert any(published_at.strftime("%Y-%m-%d %H:%M") in m.value for m in at.sidebar.markdown)
+
+
+def test_scorecard_counts_and_an_empty_workbook() -> None:
+    import pandas as pd
+    from openpyxl import load_workbook
+
+    from dashboards import quality_data as qd
+    from dashboards import quality_report as qr
+
+    res = pd.DataFrame(
+        {
+            "rule_id": ["a.t.x.not_null", "a.t.y.in_set", "a.u.pk_unique", "h.s.z.range", "a.v.w.type"],
+            "system": ["academic", "academic", "academic", "hr", "academic"],
+            "table_name": ["t", "t", "u", "s", "v"],
+            "owner": ["academic_office"] * 3 + ["hr_office", "academic_office"],
+            "severity": ["error", "warn", "blocking", "error", "error"],
+            "status": ["fail", "fail", "pass", "pass", "skipped"],
+            "checked_rows": [100, 100, 50, 10, 0],
+            "failed_rows": [3, 7, 0, 0, 0],
+        }
+    )
+    by_system = qd.scorecard(res, ["system"]).set_index("system")
+    assert by_system.loc["academic", "rules_checked"] == 3  # the skipped rule is not counted
+    assert by_system.loc["academic", "rules_failed"] == 2
+    assert by_system.loc["academic", ["blocking_failed", "error_failed", "warn_failed"]].tolist() == [0, 1, 1]
+    assert by_system.loc["academic", "failed_rows"] == 10
+    assert by_system.loc["academic", "failure_rate"] == pytest.approx(10 / 250)
+    assert by_system.loc["academic", "worst_severity"] == "error"
+    assert by_system.loc["hr", "rules_failed"] == 0 and pd.isna(by_system.loc["hr", "worst_severity"])
+    assert list(qd.for_viewer(res, "hr_office")["rule_id"]) == ["h.s.z.range"]
+    assert qd.split_fix("甲是什么。乙很重要。丙也重要。请在系统中更正。") == (
+        "甲是什么。",
+        "乙很重要。丙也重要。",
+        "请在系统中更正。",
+    )
+
+    empty = res.iloc[0:0].assign(column_name=None, failure_rate=None, sample_keys=None, checked_at=None)
+    problems = qr.Problems(
+        "hr_office",
+        None,
+        None,
+        empty,
+        qd.failing_rows(None, "", []),
+        0,
+        pd.DataFrame(
+            columns=["quarantine_id", "system", "table_name", "owner", "source_ref", "reason", "record"]
+        ).assign(quarantined_at=None, run_id=None),
+        qd.scorecard(empty, ["system", "table_name"]),
+    )
+    wb = load_workbook(io.BytesIO(qr.workbook_bytes(problems, lang="en", viewer=None)))
+    assert wb.sheetnames == ["Summary", "Failing rules", "Failing rows", "Quarantine"]
+    assert wb["Summary"]["A1"].value == "Data quality: open problems for the HR office"
+    assert wb["Failing rows"].max_row == 1  # the header only
