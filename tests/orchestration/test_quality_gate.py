@@ -66,3 +66,57 @@ def test_blocking_failure_keeps_previous_snapshot(small_pipeline, monkeypatch, s
         assert not outcome.success
         assert after.name == before.name and after.checksum == before.checksum
         assert any("data_contract" in c for c in outcome.failed_checks)
+
+
+@pytest.mark.parametrize("severity,publishes", [("blocking", False), ("warn", True)])
+def test_mart_contract_failure_gates_publish(small_pipeline, monkeypatch, tmp_path, severity, publishes):
+    """The real mart checks after dbt build: a contract whose rule the built fct_kpi_values violates
+    (counts above 100 exist) stops the publish when blocking and does not when it is a warning."""
+    import shutil
+
+    import duckdb
+
+    from data_contracts import loader, runner
+
+    cfg, first = small_pipeline
+    assert first.success
+    settings = load_settings(cfg)
+    before = current_snapshot(settings)
+    marts = tmp_path / "marts"
+    shutil.copytree(loader.MARTS_DIR, marts)
+    kpi = marts / "fct_kpi_values.yml"
+    kpi.write_text(
+        kpi.read_text(encoding="utf-8")
+        + f"""  - id: marts.fct_kpi_values.test_below_100
+    column: value
+    severity: {severity}
+    description: a tightened rule the demo's counts violate
+    check: value is null or value < 100
+    fix: tighten test
+""",
+        encoding="utf-8",
+    )
+    staged = loader.load_mart_contracts.__wrapped__(marts)
+    monkeypatch.setattr(runner, "load_mart_contracts", lambda: staged)
+
+    outcome = pipeline.run_pipeline(settings, mode="incremental", log=lambda _m: None)
+    after = current_snapshot(settings)
+    con = duckdb.connect(str(settings.warehouse_path), read_only=True)
+    try:
+        status, failed = con.execute(
+            "select status, failed_rows from quality.check_results where run_id = ? and rule_id = ?",
+            [outcome.run_id, "marts.fct_kpi_values.test_below_100"],
+        ).fetchone()
+    finally:
+        con.close()
+    assert status == "fail" and failed > 0
+    check = "marts/fct_kpi_values:mart_contract"
+    if publishes:
+        assert outcome.success, outcome.message
+        assert after.name != before.name and after.run_id == outcome.run_id
+        assert f"{check} (WARN)" in outcome.failed_checks
+    else:
+        assert not outcome.success
+        assert after.name == before.name and after.checksum == before.checksum
+        assert f"{check} (ERROR)" in outcome.failed_checks, outcome.failed_checks
+        assert "serving__snapshot" not in " ".join(outcome.failed_steps)  # skipped, not crashed
