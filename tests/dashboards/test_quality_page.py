@@ -381,7 +381,7 @@ def test_no_quality_snapshot_page(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     assert "campus-dw run" in "\n".join(c.value for c in at.code)
 
 
-def test_stale_quality_snapshot_warns(
+def test_stale_quality_snapshot_warns_and_data_docs_are_named(
     quality_published: Published, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from tests.dashboards.test_app import BEIJING, write_config
@@ -394,12 +394,18 @@ def test_stale_quality_snapshot_warns(
     published_at = dt.datetime.now(BEIJING) - dt.timedelta(hours=50)
     pointer = {"snapshot": name, "run_id": "run2", "published_at": published_at.isoformat(), "checksum": None}
     (home / "quality" / "CURRENT").write_text(json.dumps(pointer), encoding="utf-8")
+    from data_contracts.data_docs import docs_dir
+
+    index = docs_dir(home / "quality", "run2") / "index.html"  # the run's GX Data Docs, as if built
+    index.parent.mkdir(parents=True)
+    index.write_text("<html></html>", encoding="utf-8")
     monkeypatch.setenv("CAMPUS_DW_CONFIG", str(write_config(tmp_path, home)))
     monkeypatch.delenv("CAMPUS_DW_HOME", raising=False)
     at = open_quality()
     assert_clean(at)
     assert at.title[0].value == "数据质量"
     assert any("小时未更新" in w.value for w in at.sidebar.warning)
+    assert any(str(index) in c.value for c in at.caption), "the run's Data Docs are linked"
     assert any(published_at.strftime("%Y-%m-%d %H:%M") in m.value for m in at.sidebar.markdown)
 
 
