@@ -1,13 +1,24 @@
 """Dashboard page render times on a published serving snapshot.
 
-    uv run python bench/bench_dashboards.py [--config CAMPUS_DW_CONFIG] [--runs 20] [--sessions 20]
+    uv run python bench/bench_dashboards.py [--config CAMPUS_DW_CONFIG] [--modes apptest,ws]
+        [--runs 20 --cold 5] [--sessions 20] [--json out.json]
 
-1. AppTest (in process, the script run itself, no browser): per page, ``--cold`` runs with every
-   Streamlit cache cleared first (a new snapshot / a restarted server) and ``--runs`` warm reruns;
-   95th percentile and median.
-2. Served app + Debian's chromium (Playwright): ``--sessions`` browser pages opened at once on
-   loopback against one ``streamlit run`` server, each loading every page in turn; time from
-   navigation until the script run is over and the charts are drawn.
+Modes (``--modes``, comma-separated; default ``apptest,ws``):
+
+1. ``apptest``: AppTest, in process (the script run itself, no browser, no websocket): per page,
+   ``--cold`` runs with every Streamlit cache cleared first (a new snapshot / a restarted server) and
+   ``--runs`` warm reruns; 95th percentile and median.
+2. ``ws``: one ``streamlit run`` server and ``--sessions`` websocket-only clients speaking
+   Streamlit's own protocol, all connected at once: each client connects to ``/_stcore/stream``,
+   sends the ``rerun_script`` BackMsg (``streamlit.proto``) for every page in turn, as the browser
+   does on navigation, and times it until the server's ``script_finished`` ForwardMsg (every delta of
+   the page has been received by then).  No browser renders anything, so the figures are the
+   server's: script runs of 20 sessions contending for the same cores.  A first single session
+   right after the server starts gives the served cold times (empty caches) and warms the caches.
+3. ``browser``: the same server and Debian's chromium (Playwright): ``--sessions`` browser pages
+   opened at once, each loading every page in turn; time from navigation until the script run is
+   over and the charts are drawn.  On one machine this measures 20 Chromium renderers as much as
+   the server.
 
 Without ``--config`` the snapshot is the medium college's if ``.campus-dw/serving`` holds one,
 else a fresh full pipeline run on the small demo college (about 2 minutes).
@@ -17,8 +28,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -70,12 +83,14 @@ def apptest_times(runs: int, cold: int) -> dict[str, dict[str, list[float]]]:
     for page in PAGES:
         res = {"cold": [], "warm": []}
         for _ in range(cold):
-            st.cache_data.clear()
-            st.cache_resource.clear()
             at = AppTest.from_file(app, default_timeout=120)
             at.run()
             if page != "overview":
                 at.switch_page(f"pages/{page}.py")
+            # caches cleared right before the timed run (the first run above filled them): the
+            # reader reopens the snapshot and every query of the page runs again
+            st.cache_data.clear()
+            st.cache_resource.clear()
             t0 = time.perf_counter()
             at.run()
             res["cold"].append(time.perf_counter() - t0)
@@ -133,16 +148,101 @@ async def browser_times(url: str, sessions: int, parallel: int) -> tuple[dict[st
     return times, wall
 
 
+# -- websocket-only clients (Streamlit's protocol) ----------------------------------------------------
+
+
+def _rerun_msg(page: str, query_string: str) -> bytes:
+    """The BackMsg a browser sends to (re)run the app on ``page`` (url path; "" = default page)."""
+    from streamlit.proto.BackMsg_pb2 import BackMsg
+
+    msg = BackMsg()
+    msg.rerun_script.query_string = query_string
+    msg.rerun_script.page_name = "" if page == "overview" else page
+    msg.rerun_script.page_script_hash = ""
+    return msg.SerializeToString()
+
+
+async def _until_finished(ws) -> tuple[int, list[str]]:
+    """Read ForwardMsgs until a script run finishes (not one cut short by a rerun); returns the
+    number of deltas and the problems seen (uncaught exceptions, the app's error boxes)."""
+    from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+
+    deltas, problems = 0, []
+    while True:
+        fm = ForwardMsg()
+        fm.ParseFromString(await ws.recv())
+        kind = fm.WhichOneof("type")
+        if kind == "delta":
+            deltas += 1
+            if fm.delta.WhichOneof("type") == "new_element":
+                el = fm.delta.new_element
+                which = el.WhichOneof("type")
+                if which == "exception":
+                    problems.append(f"exception: {el.exception.message[:120]}")
+                elif which == "alert" and el.alert.format == el.alert.ERROR:
+                    problems.append(f"error box: {el.alert.body[:120]}")
+        elif kind == "script_finished":
+            if fm.script_finished == ForwardMsg.FINISHED_EARLY_FOR_RERUN:
+                continue
+            if fm.script_finished == ForwardMsg.FINISHED_WITH_COMPILE_ERROR:
+                problems.append("compile error")
+            return deltas, problems
+
+
+async def _ws_session(
+    url: str, pages: tuple[str, ...], query_string: str, times: dict[str, list[float]], problems: list[str]
+) -> None:
+    import websockets
+
+    stream = url.replace("http://", "ws://") + "/_stcore/stream"
+    async with websockets.connect(
+        stream, subprotocols=["streamlit"], max_size=None, open_timeout=300, ping_interval=None
+    ) as ws:
+        for name in pages:
+            t0 = time.perf_counter()
+            await ws.send(_rerun_msg(name, query_string))
+            deltas, seen = await asyncio.wait_for(_until_finished(ws), timeout=600)
+            times[name].append(time.perf_counter() - t0)
+            problems += [f"{name}: {p}" for p in seen]
+            if deltas < 5:
+                problems.append(f"{name}: only {deltas} deltas")
+
+
+async def ws_times(
+    url: str, sessions: int, query_string: str = ""
+) -> tuple[dict[str, list[float]], dict[str, list[float]], float, list[str]]:
+    """(cold single-session times, concurrent times, wall of the concurrent part, problems)."""
+    cold: dict[str, list[float]] = {p: [] for p in PAGES}
+    problems: list[str] = []
+    await _ws_session(url, PAGES, query_string, cold, problems)  # first session: empty caches
+    times: dict[str, list[float]] = {p: [] for p in PAGES}
+    t0 = time.perf_counter()
+    await asyncio.gather(*(_ws_session(url, PAGES, query_string, times, problems) for _ in range(sessions)))
+    return cold, times, time.perf_counter() - t0, problems
+
+
+def uptime() -> str:
+    try:
+        return subprocess.run(["uptime"], capture_output=True, text=True, check=False).stdout.strip()
+    except OSError:
+        return "uptime unavailable"
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--config", type=Path, help="campus-dw config of a published snapshot")
+    ap.add_argument("--modes", default="apptest,ws", help="comma-separated: apptest, ws, browser")
     ap.add_argument("--runs", type=int, default=20, help="warm AppTest runs per page")
     ap.add_argument("--cold", type=int, default=5, help="cold AppTest runs per page")
-    ap.add_argument("--sessions", type=int, default=20, help="concurrent browser sessions")
+    ap.add_argument("--sessions", type=int, default=20, help="concurrent sessions (ws and browser)")
     ap.add_argument("--parallel", type=int, default=20, help="browser pages open at once (bound)")
-    ap.add_argument("--skip-browser", action="store_true")
-    ap.add_argument("--skip-apptest", action="store_true")
+    ap.add_argument("--lang", default="zh", choices=["zh", "en"], help="page language (ws mode)")
+    ap.add_argument("--json", type=Path, help="write the raw timings here")
     args = ap.parse_args()
+    modes = {m.strip() for m in args.modes.split(",") if m.strip()}
+    unknown = modes - {"apptest", "ws", "browser"}
+    if unknown:
+        ap.error(f"unknown modes: {', '.join(sorted(unknown))}")
 
     config = args.config
     if config is None:
@@ -155,27 +255,58 @@ def main() -> None:
     os.environ["CAMPUS_DW_CONFIG"] = str(config)
     os.environ.pop("CAMPUS_DW_HOME", None)
     print(f"snapshot config: {config}")
+    report: dict = {"config": str(config), "modes": sorted(modes), "uptime": {"start": uptime()}}
+    print(f"uptime: {report['uptime']['start']}", flush=True)
 
-    res = {} if args.skip_apptest else apptest_times(args.runs, args.cold)
-    if res:
+    if "apptest" in modes:
+        res = apptest_times(args.runs, args.cold)
+        report["apptest"] = res
+        report["uptime"]["after_apptest"] = uptime()
         print("\nAppTest script run (s)      cold p95  cold med   warm p95  warm med")
-    for page, r in res.items():
-        print(
-            f"  {page:10s}                {p95(r['cold']):8.3f} {statistics.median(r['cold']):9.3f}"
-            f" {p95(r['warm']):10.3f} {statistics.median(r['warm']):9.3f}"
-        )
+        for page, r in res.items():
+            print(
+                f"  {page:10s}                {p95(r['cold']):8.3f} {statistics.median(r['cold']):9.3f}"
+                f" {p95(r['warm']):10.3f} {statistics.median(r['warm']):9.3f}"
+            )
+        print(f"uptime: {report['uptime']['after_apptest']}", flush=True)
 
-    if args.skip_browser:
-        return
-    from tests.dashboards.served import serve_app
+    if modes & {"ws", "browser"}:
+        from tests.dashboards.served import serve_app
 
-    with serve_app(config) as url:
-        times, wall = asyncio.run(browser_times(url, args.sessions, args.parallel))
-    print(f"\nChromium, {args.sessions} sessions ({args.parallel} at once), load until charts drawn (s)")
-    print("  page        p50      p95      max")
-    for page, xs in times.items():
-        print(f"  {page:10s} {statistics.median(xs):6.2f}  {p95(xs):7.2f}  {max(xs):7.2f}")
-    print(f"  all {args.sessions} sessions × {len(PAGES)} pages: {wall:.1f} s wall")
+        query_string = "" if args.lang == "zh" else f"lang={args.lang}"
+        with serve_app(config, timeout=180) as url:
+            if "ws" in modes:
+                cold, times, wall, problems = asyncio.run(ws_times(url, args.sessions, query_string))
+                report["ws"] = {"cold": cold, "concurrent": times, "wall": wall, "problems": problems}
+                report["uptime"]["after_ws"] = uptime()
+                print("\nwebsocket clients: first session after server start (cold caches), s")
+                for page, xs in cold.items():
+                    print(f"  {page:10s} {xs[0]:6.2f}")
+                print(
+                    f"{args.sessions} concurrent websocket sessions × {len(PAGES)} pages, "
+                    "rerun sent → script_finished (s)"
+                )
+                print("  page        p50      p95      max")
+                for page, xs in times.items():
+                    print(f"  {page:10s} {statistics.median(xs):6.2f}  {p95(xs):7.2f}  {max(xs):7.2f}")
+                print(f"  all {args.sessions} sessions × {len(PAGES)} pages: {wall:.1f} s wall")
+                print(f"  problems: {problems or 'none'}")
+                print(f"uptime: {report['uptime']['after_ws']}", flush=True)
+            if "browser" in modes:
+                btimes, bwall = asyncio.run(browser_times(url, args.sessions, args.parallel))
+                report["browser"] = {"concurrent": btimes, "wall": bwall}
+                report["uptime"]["after_browser"] = uptime()
+                print(
+                    f"\nChromium, {args.sessions} sessions ({args.parallel} at once), "
+                    "load until charts drawn (s)"
+                )
+                print("  page        p50      p95      max")
+                for page, xs in btimes.items():
+                    print(f"  {page:10s} {statistics.median(xs):6.2f}  {p95(xs):7.2f}  {max(xs):7.2f}")
+                print(f"  all {args.sessions} sessions × {len(PAGES)} pages: {bwall:.1f} s wall")
+                print(f"uptime: {report['uptime']['after_browser']}", flush=True)
+    if args.json:
+        args.json.write_text(json.dumps(report, indent=1, ensure_ascii=False), encoding="utf-8")
 
 
 if __name__ == "__main__":
