@@ -228,12 +228,15 @@ def cmd_quality(args: argparse.Namespace) -> int:
 
 # ----------------------------------------------------------------------------------------- sql
 def cmd_sql(args: argparse.Namespace) -> int:
-    from orchestration.sandbox import run_sandboxed_sql
+    from orchestration.sandbox import SqlError, run_sandboxed_sql
 
     settings = _settings(args)
     query = args.query if args.query != "-" else sys.stdin.read()
     reader = _reader(settings)
-    out = run_sandboxed_sql(reader.path, query, limit=args.limit, fmt=args.format)
+    try:
+        out = run_sandboxed_sql(reader.path, query, limit=args.limit, fmt=args.format)
+    except SqlError as exc:  # a refused or failing query: the message, no traceback
+        raise CliError(str(exc)) from None
     print(out)
     return 0
 

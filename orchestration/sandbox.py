@@ -84,7 +84,7 @@ def check_read_only(con: duckdb.DuckDBPyConnection, query: str) -> None:
         name = getattr(kind, "name", str(kind))
         raise SqlError(
             f"Only read statements are allowed (SELECT, WITH, DESCRIBE, SHOW, SUMMARIZE, EXPLAIN); "
-            f"this is a {name} statement. The serving snapshot is read-only."
+            f"this statement's type is {name}. The serving snapshot is read-only."
         )
 
 
