@@ -401,7 +401,12 @@ def build_parser() -> argparse.ArgumentParser:
     mode = r.add_mutually_exclusive_group()
     mode.add_argument("--full", action="store_true", help="full extraction")
     mode.add_argument("--incremental", action="store_true", help="incremental extraction (default)")
-    r.add_argument("--system", choices=["academic", "hr", "finance", "payment", "all"])
+    r.add_argument(
+        "--system",
+        choices=["academic", "hr", "finance", "payment", "all"],
+        help="only this source system, then what depends on it downstream (dbt models, checks, publish);"
+        " the whole graph while the warehouse holds no complete run",
+    )
     r.add_argument(
         "--scale", choices=["small", "medium", "large"], help="demo college scale (demo default only)"
     )

@@ -277,14 +277,23 @@ class RunOutcome:
     message: str = ""
     check_evaluations: int = 0
     failed_checks: list[str] = field(default_factory=list)
+    materialized: list[str] = field(default_factory=list)  # asset keys the run materialized
 
 
-def job_name_for(mode: str, system: str | None) -> str:
-    """Pick the Dagster job for ``campus-dw run`` options (pure helper)."""
-    if system in ("finance", "payment"):
-        return f"{system}_only"
-    if system not in (None, "all"):
+RUN_SYSTEMS = ("academic", "hr", "finance", "payment")
+
+
+def job_name_for(mode: str, system: str | None, *, previous_run_complete: bool = True) -> str:
+    """Pick the Dagster job for ``campus-dw run`` options (pure helper).
+
+    ``--system X`` runs the job ``X_only``: X's extraction and only what depends on it downstream
+    (dbt models and tests, checks, publish).  It builds on the marts of the last complete run; when
+    the warehouse holds none (the first run, or the last run failed, so other marts may be half
+    built) the whole graph runs instead: X in the given mode, the other systems incrementally."""
+    if system not in (None, "all", *RUN_SYSTEMS):
         raise ValueError(f"--system must be one of academic, hr, finance, payment, all; not {system!r}")
+    if system in RUN_SYSTEMS:
+        return f"{system}_only" if previous_run_complete else "incremental_refresh"
     return "full_refresh" if mode == "full" else "incremental_refresh"
 
 
@@ -411,11 +420,17 @@ def run_pipeline(
         from orchestration.definitions import defs, extract_run_config
 
         definitions = defs() if callable(defs) else defs
-        name = job_name_for(mode, system)
+        previous_complete = complete_marker(settings).exists()
+        name = job_name_for(mode, system, previous_run_complete=previous_complete)
+        if system in RUN_SYSTEMS and not previous_complete:
+            log(
+                f"the warehouse holds no complete run yet (first run, or the last one failed): running the"
+                f" whole graph, {system} in mode {mode} and the other systems incrementally"
+            )
         job = definitions.get_job_def(name)
         run_config: dict[str, Any] = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
-        # finance/payment have jobs of their own; for academic or hr the whole graph runs, that system
-        # in the given mode and the other extract ops with their default (incremental)
+        # each system has a job of its own (X_only: X's assets and what depends on them); the run
+        # config gives that system's extract op the mode (the whole-graph fallback: only that op)
         run_config.update(extract_run_config(mode, [system] if system not in (None, "all") else None))
         instance = dg.DagsterInstance.get()
         log_dir = settings.home_dir / "logs"
@@ -483,4 +498,11 @@ def run_pipeline(
             message=message.strip(),
             check_evaluations=len(checks),
             failed_checks=failed_checks,
+            materialized=sorted(
+                {
+                    ev.asset_key.to_user_string()
+                    for ev in result.all_events
+                    if ev.event_type_value == "ASSET_MATERIALIZATION" and ev.asset_key is not None
+                }
+            ),
         )
