@@ -125,6 +125,18 @@ def _scorecard(ctx: qs.QualityContext, res: pd.DataFrame) -> None:
             _table(frame, f"q_score_{name}", lang, rate_cols=(qt("col_failure_rate", lang),))
 
 
+def _run_labels(df: pd.DataFrame) -> dict[str, str]:
+    """run_id -> the x label of a trend chart: its check time (sorts in time order), with the
+    start of the run id when two runs share a minute."""
+    first = df.groupby("run_id", sort=False)["checked_at"].max()
+    labels = {
+        str(r): (c.strftime("%y-%m-%d %H:%M") if isinstance(c, pd.Timestamp) else str(r)[:8])
+        for r, c in first.items()
+    }
+    counts = pd.Series(list(labels.values())).value_counts()
+    return {r: (f"{lab} · {r[:6]}" if counts[lab] > 1 else lab) for r, lab in labels.items()}
+
+
 def _trends(ctx: qs.QualityContext, res: pd.DataFrame) -> None:
     lang = ctx.lang
     st.subheader(qt("sec_trends", lang))
@@ -136,10 +148,7 @@ def _trends(ctx: qs.QualityContext, res: pd.DataFrame) -> None:
         by_system = by_system[by_system["system"].isin(mine)]
     if by_system["run_id"].nunique() < 2:
         st.caption(qt("trend_one_run", lang))
-    run_label = {
-        r: (c.strftime("%m-%d %H:%M") if isinstance(c, pd.Timestamp) else str(r)[:8])
-        for r, c in zip(by_system["run_id"], by_system["checked_at"], strict=True)
-    }
+    run_label = _run_labels(by_system)
     plot = pd.DataFrame(
         {
             "x": by_system["run_id"].map(run_label),
@@ -168,10 +177,7 @@ def _trends(ctx: qs.QualityContext, res: pd.DataFrame) -> None:
     )
     if picked:
         by_rule = qs.trend_by_rule(ctx.snapshot.key, ctx.reader, tuple(picked))
-        labels = {
-            r: (c.strftime("%m-%d %H:%M") if isinstance(c, pd.Timestamp) else str(r)[:8])
-            for r, c in zip(by_rule["run_id"], by_rule["checked_at"], strict=True)
-        }
+        labels = _run_labels(by_rule)
         rplot = pd.DataFrame(
             {
                 "x": by_rule["run_id"].map(labels),

@@ -190,7 +190,13 @@ def test_page_renders_with_the_cli_counts(published: Published) -> None:
     assert int(by_owner["问题记录数"].sum()) == sum(e["failed_rows"] for e in entries)
     # two runs: the trend chart is drawn, and the caption names the latest run
     assert any("run2" in c.value for c in at.caption)
-    assert at.get("vega_lite_chart")
+    charts = at.get("vega_lite_chart")
+    assert charts
+    import pyarrow as pa
+
+    (dataset,) = charts[0].proto.datasets  # the system trend's points, as Arrow
+    xs = set(pa.ipc.open_stream(dataset.data.data).read_all().column("x").to_pylist())
+    assert len(xs) == 2, f"one point per run on the x axis (run1, run2): {xs}"
     # the quarantine holds the student row without a number, its name masked (no role)
     quarantine = table_in(at, "tbl_q_quarantine")
     assert len(quarantine) >= 1
