@@ -4,11 +4,14 @@ Measured in the same run:
 
 - the source's floor: ``psql -c "\\copy cjxx to '/dev/null' with (format binary)"``;
 - a full extraction (``extract_database(..., tables=['cjxx'], mode='full')``) into a fresh
-  warehouse, in a child process so that its peak memory (max RSS) is measured;
+  warehouse, in a child process so that its peak memory (max RSS) is measured; twice, each into
+  a fresh warehouse, the best of the two counts (the floor is the best of two as well);
 - a second full run of the same data (nothing changes: full key/hash comparison);
 - an incremental run after 1% of the rows changed.
 
 Targets (issue 3): full <= 2.5x the floor; incremental <= 10% of the full run; peak RSS < 2 GB.
+The load averages before and after are printed: the machine may be shared, and under load every
+figure, the floor included, is inflated.
 
 Data: ``--source demo --scale large`` generates the demo college into a throwaway database with
 ``demo_college.generate.generate_college`` (when that module exists); ``--source synthetic --rows N``
@@ -114,6 +117,11 @@ def floor_copy(db: str) -> float:
     return time.perf_counter() - t0
 
 
+def loadavg() -> str:
+    """The machine's load averages (1, 5, 15 minutes), as ``uptime`` shows them."""
+    return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+
+
 CHILD = r"""
 import json, resource, sys, time
 sys.path.insert(0, {root!r})
@@ -170,17 +178,26 @@ def main(argv: list[str] | None = None) -> int:
         size = psql(db, "select pg_size_pretty(pg_total_relation_size('cjxx'))")
         print(f"cjxx: {n} rows ({size}), set up in {setup_s:.1f}s", flush=True)
 
+        load_before = loadavg()
         floors = [floor_copy(db) for _ in range(2)]
         floor = min(floors)
         print(
             f"floor  psql \\copy binary -> /dev/null: {floor:.2f}s (runs {', '.join(f'{f:.2f}' for f in floors)})",
             flush=True,
         )
-        wh = tmp / "warehouse.duckdb"
-        full = run_child(wh, db, "full", "b1")
+        # the first load, twice into a fresh warehouse each; the best counts (as for the floor)
+        fulls = []
+        for i in range(2):
+            wh = tmp / f"warehouse{i}.duckdb"
+            fulls.append(run_child(wh, db, "full", f"b1{i}"))
+        full = min(fulls, key=lambda f: f["seconds"])
+        full_runs = ", ".join(f"{f['seconds']:.2f}" for f in fulls)
+        wh = tmp / f"warehouse{fulls.index(full)}.duckdb"
         print(
-            f"full   extraction: {full['seconds']:.2f}s = {full['seconds'] / floor:.2f}x floor, "
-            f"peak RSS {full['max_rss_mb']:.0f} MB, {full['new_versions']} rows",
+            f"full   extraction: {full['seconds']:.2f}s = {full['seconds'] / floor:.2f}x floor "
+            f"(runs {full_runs}), "
+            f"peak RSS {max(f['max_rss_mb'] for f in fulls):.0f} MB, {full['new_versions']} rows, "
+            f"warehouse file {wh.stat().st_size / 1e6:.0f} MB",
             flush=True,
         )
         again = run_child(wh, db, "full", "b2")
@@ -202,7 +219,12 @@ def main(argv: list[str] | None = None) -> int:
             f"{inc['new_versions']} new versions, peak RSS {inc['max_rss_mb']:.0f} MB",
             flush=True,
         )
+        load_after = loadavg()
+        print(f"load average (1, 5, 15 min) before {load_before}, after {load_after}", flush=True)
         figures = {
+            "load_before": load_before,
+            "load_after": load_after,
+            "full_runs_s": [f["seconds"] for f in fulls],
             "rows": n,
             "table_size": size,
             "floor_s": floor,
@@ -221,7 +243,7 @@ def main(argv: list[str] | None = None) -> int:
         ok = (
             figures["ratio_full_floor"] <= 2.5
             and figures["ratio_incr_full"] <= 0.10
-            and max(full["max_rss_mb"], again["max_rss_mb"], inc["max_rss_mb"]) < 2048
+            and max(*(f["max_rss_mb"] for f in fulls), again["max_rss_mb"], inc["max_rss_mb"]) < 2048
         )
         print("targets met" if ok else "TARGETS NOT MET")
         return 0 if ok else 1

@@ -1,0 +1,144 @@
+"""Raw-layer storage choices made for extraction speed, and the single-pass checks of a read."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from extractors.bookkeeping import beijing_now, get_watermark
+from extractors.catalog import load_catalog
+from extractors.database import extract_database
+from extractors.duckdb_setup import connect
+from extractors.raw_schema import create_raw_schema, distinct_text_columns
+from orchestration.settings import SqliteSource
+
+
+def test_distinct_text_columns_come_from_the_catalogue():
+    cat = load_catalog()
+    assert distinct_text_columns(cat["academic"]["cjxx"]) == ["cjid", "gxsj", "_row_hash"]
+    # a composite key is not hinted (its parts may repeat a lot); the hash always is
+    composite = [t for s in cat.values() for t in s.values() if len(t.primary_key) > 1]
+    for t in composite:
+        assert not set(t.primary_key) & set(distinct_text_columns(t))
+        assert distinct_text_columns(t)[-1] == "_row_hash"
+
+
+def test_hinted_columns_are_stored_with_fsst_and_read_back_unchanged(tmp_path):
+    con = connect(tmp_path / "wh.duckdb")
+    create_raw_schema(con)
+    types_before = con.execute(
+        "select column_name, data_type from information_schema.columns"
+        " where table_schema = 'raw' and table_name = 'academic__cjxx' order by ordinal_position"
+    ).fetchall()
+    assert {t for _, t in types_before} == {"VARCHAR", "TIMESTAMP"}
+    # low-cardinality values, which DuckDB would otherwise store with dictionary compression
+    con.execute(
+        """insert into raw.academic__cjxx (cjid, xh, gxsj, _run_id, _loaded_at, _source, _op, _row_hash)
+        select (i % 3)::varchar, 'S' || (i % 3), '2026-01-0' || (1 + i % 3) || ' 08:00:00', 'r1',
+               timestamp '2026-01-01', 'academic@test', 'I', 'h' || (i % 3)
+        from range(300000) t(i)"""
+    )
+    con.execute("checkpoint")
+    comp = dict(
+        con.execute(
+            "select column_name, string_agg(distinct compression, ',' order by compression)"
+            " from pragma_storage_info('raw.academic__cjxx')"
+            " where segment_type = 'VARCHAR' group by all"
+        ).fetchall()
+    )
+    for col in ("cjid", "gxsj", "_row_hash"):
+        assert comp[col] == "FSST", comp
+    assert comp["xh"] == "Dictionary", comp  # not hinted: DuckDB still chooses
+    assert con.execute(
+        "select count(*), count(distinct _row_hash), min(_row_hash), max(gxsj) from raw.academic__cjxx"
+    ).fetchone() == (300000, 3, "h0", "2026-01-03 08:00:00")
+    con.close()
+
+
+def test_watermark_and_future_count_are_of_the_rows_landed_when_duplicates_are_quarantined(
+    warehouse, tmp_path
+):
+    from .conftest import DDL, sqlite_exec
+
+    path = tmp_path / "academic.sqlite"
+    ddl = (
+        DDL["academic"]
+        .read_text(encoding="utf-8")
+        .replace("yxsh    varchar(10) primary key", "yxsh varchar(10)")
+    )
+    sqlite_exec(path, ddl)
+    future = (beijing_now() + timedelta(hours=3)).strftime("%Y-%m-%d %H:%M:%S")
+    # key 01 twice: the later (future) version is landed, the earlier one quarantined; the
+    # quarantined row's timestamp must not become the watermark
+    sqlite_exec(
+        path,
+        f"""insert into dm_yxs values ('01','a',null,'1','1','2026-01-06 08:00:00'),
+        ('01','b',null,'1','1','{future}'), ('02','d',null,'1','1','2026-01-05 08:00:00');""",
+    )
+    src = SqliteSource(type="sqlite", path=path)
+    for run in ("r1", "r2"):  # r1 lands straight into the empty raw table, r2 through the stage
+        [r] = extract_database(warehouse, "academic", src, mode="full", run_id=run, tables=["dm_yxs"])
+        assert r.status == "ok", r.message
+        assert (r.rows_read, r.rows_landed, r.rows_quarantined) == (3, 2, 1)
+        assert "1 rows with gxsj more than 1 hour in the future" in r.message, r.message
+        assert get_watermark(warehouse, "academic", "dm_yxs") == "2026-01-05 08:00:00"
+    assert warehouse.execute("select yxsh, yxsmc from raw.academic__dm_yxs order by 1").fetchall() == [
+        ("01", "b"),
+        ("02", "d"),
+    ]
+
+
+@pytest.mark.postgres
+def test_duplicate_keys_are_counted_unless_postgres_declares_the_key_unique(warehouse, tmp_path, pg_admin):
+    from extractors.database import _source_columns, _source_guarantees_unique_keys, attach_source
+
+    from .conftest import make_source
+
+    src = make_source("postgres", "academic", tmp_path, pg_admin)
+    rows = """insert into dm_yxs values ('01','a',null,'1','1','2026-01-05 08:00:00'),
+        ('02','d',null,'1','1','2026-01-05 08:00:00');"""
+    src.exec(rows)
+    table = load_catalog()["academic"]["dm_yxs"]
+    s = attach_source(warehouse, "academic", src.settings)
+    assert _source_guarantees_unique_keys(warehouse, s, table, dict(_source_columns(warehouse, s, "dm_yxs")))
+    warehouse.execute(f"DETACH {s.alias}")
+
+    # without its primary key the source can hold a key twice: the read is checked and quarantined
+    src.exec("alter table dm_yxs drop constraint dm_yxs_pkey;")
+    src.exec("insert into dm_yxs values ('01','b',null,'1','1','2026-01-06 08:00:00');")
+    s = attach_source(warehouse, "academic", src.settings)
+    assert not _source_guarantees_unique_keys(
+        warehouse, s, table, dict(_source_columns(warehouse, s, "dm_yxs"))
+    )
+    warehouse.execute(f"DETACH {s.alias}")
+    [r] = extract_database(warehouse, "academic", src.settings, mode="full", run_id="r1", tables=["dm_yxs"])
+    assert (r.rows_read, r.rows_landed, r.rows_quarantined) == (3, 2, 1), r.message
+    assert warehouse.execute("select yxsmc from raw.academic__dm_yxs where yxsh='01'").fetchall() == [("b",)]
+
+
+@pytest.mark.parametrize("kind", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def test_row_hash_is_md5_of_the_canonical_text_as_before(warehouse, tmp_path, request, kind):
+    """``_row_hash`` = md5 of the business columns' canonical text joined by chr(31), NULL as chr(0):
+    the same value every version of the extractor wrote, so raw tables already loaded keep matching
+    (a different hash would append a new version of every row)."""
+    import hashlib
+
+    from .conftest import make_source
+    from .fixtures_db import FIXTURES
+
+    pg = request.getfixturevalue("pg_admin") if kind == "postgres" else None
+    src = make_source(kind, "academic", tmp_path, pg)
+    src.exec(FIXTURES["academic"][0])
+    res = extract_database(warehouse, "academic", src.settings, mode="full", run_id="r1")
+    assert all(r.status == "ok" for r in res), [r.message for r in res]
+    checked = 0
+    for table in load_catalog()["academic"].values():
+        cols = ", ".join(f'"{c}"' for c in table.column_names)
+        for *values, stored in warehouse.execute(
+            f'select {cols}, _row_hash from raw."{table.raw_name}"'
+        ).fetchall():
+            text = "\x1f".join("\x00" if v is None else v for v in values)
+            assert hashlib.md5(text.encode()).hexdigest() == stored, (table.name, values)
+            checked += 1
+    assert checked > 10
