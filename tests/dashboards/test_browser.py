@@ -226,3 +226,73 @@ def test_quality_page_in_chromium(served) -> None:
             browser.close()
     assert time.monotonic() - started < 60, "the quality page's browser test should stay small"
     assert "Traceback" not in log.read_text(encoding="utf-8", errors="replace")
+
+
+def sql_csv(config: Path, query: str) -> str:
+    env = {**os.environ, "CAMPUS_DW_CONFIG": str(config)}
+    cli = Path(sys.executable).parent / "campus-dw"
+    out = subprocess.run(
+        [str(cli), "sql", query, "--format", "csv"],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    return out.stdout.strip()
+
+
+def test_sql_page_in_chromium(served) -> None:
+    """分析查询: a query typed and run in the browser downloads the same CSV as `campus-dw sql`; an
+    ATTACH is refused with a message; a screenshot in each language."""
+    from playwright.sync_api import expect, sync_playwright
+
+    url, config, log = served
+    started = time.monotonic()
+    query = (
+        "select unit_code, sum(headcount) as headcount from marts.agg_student_census "
+        "group by unit_code order by unit_code"
+    )
+    expected = sql_csv(config, query)
+    with sync_playwright() as pw:
+        browser = launch_chromium(pw)
+        try:
+            context = browser.new_context(
+                viewport={"width": 1400, "height": 1000}, accept_downloads=True, locale="zh-CN"
+            )
+            page = context.new_page()
+            page.goto(f"{url}/sql")
+            settle(page, charts=False)
+            expect(page.locator("h1").first).to_have_text("分析查询（只读 SQL）")
+            box = page.locator(".st-key-sql_query textarea")
+            box.fill(query)
+            box.press("Control+Enter")
+            settle(page, charts=False)
+            page.locator(".st-key-sql_run button").click()
+            page.wait_for_selector(".st-key-sql_result [data-testid='stDataFrame']", timeout=30_000)
+            settle(page, charts=False)
+            shoot(page, "sql_zh")
+            with page.expect_download(timeout=30_000) as info:
+                page.locator(".st-key-dl_csv_sql_result button").click()
+            got = Path(info.value.path()).read_bytes().decode("utf-8-sig").strip().replace("\r\n", "\n")
+            assert got == expected.replace("\r\n", "\n")
+
+            box = page.locator(".st-key-sql_query textarea")
+            box.fill("attach '/tmp/other.duckdb' as other")
+            box.press("Control+Enter")
+            settle(page, charts=False)
+            page.locator(".st-key-sql_run button").click()
+            page.wait_for_selector(".st-key-sql_error", timeout=30_000)
+            settle(page, charts=False)
+            expect(page.locator(".st-key-sql_error")).to_contain_text("ATTACH", timeout=10_000)
+            assert not page.locator("[data-testid='stException']").count()
+
+            page.goto(f"{url}/sql?lang=en")
+            settle(page, charts=False)
+            expect(page.locator("h1").first).to_have_text("Ad-hoc SQL (read-only)")
+            shoot(page, "sql_en")
+        finally:
+            browser.close()
+    assert time.monotonic() - started < 60, "the SQL page's browser test should stay small"
+    assert "Traceback" not in log.read_text(encoding="utf-8", errors="replace")
