@@ -177,9 +177,19 @@ def build_run_docs(quality_dir: Path, run_id: str) -> dict[str, Any]:
     return info
 
 
-def prune(quality_dir: Path, keep_run_ids: Iterable[str]) -> list[str]:
-    """Delete the docs and saved results of every run not in ``keep_run_ids``; returns folder names."""
+def prune(quality_dir: Path, keep_run_ids: Iterable[str], keep_newest: int = 0) -> list[str]:
+    """Delete the docs and saved results of every run not in ``keep_run_ids`` and not among the
+    ``keep_newest`` most recently built sites (runs a blocking failure stopped have docs but no
+    snapshot); returns the folder names removed."""
     keep = {run_folder_name(r) for r in keep_run_ids}
+    docs = Path(quality_dir) / DOCS_SUBDIR
+    if keep_newest > 0 and docs.is_dir():
+        sites = sorted(
+            (d for d in docs.iterdir() if d.is_dir() and not d.name.startswith(".")),
+            key=lambda d: d.stat().st_mtime,
+            reverse=True,
+        )
+        keep |= {d.name for d in sites[:keep_newest]}
     removed = []
     for sub in (DOCS_SUBDIR, RESULTS_SUBDIR):
         base = Path(quality_dir) / sub

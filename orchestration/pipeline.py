@@ -196,8 +196,9 @@ def mart_quality_step(
 
 
 def data_docs_step(settings: Settings, *, run_id: str, log: Log = stderr_log) -> dict[str, Any]:
-    """Build the run's GX Data Docs (after the publish) and prune the docs of runs whose quality
-    snapshot is gone. Never raises: the docs are a report, the run has already published."""
+    """Build the run's GX Data Docs and prune old ones (kept: runs with a kept quality snapshot and
+    the newest ``publish.keep_snapshots`` sites). Called after the publish, or by a check step whose
+    blocking failure stops the run. Never raises: the docs are a report."""
     from data_contracts.data_docs import build_run_docs, prune
     from orchestration.publish import QUALITY, list_snapshots
 
@@ -208,7 +209,7 @@ def data_docs_step(settings: Settings, *, run_id: str, log: Log = stderr_log) ->
         log(f"Data Docs not built: {exc}")
         return {"error": str(exc)[:500]}
     keep = {s.run_id for s in list_snapshots(settings, QUALITY)} | {run_id}
-    info["pruned"] = len(prune(settings.quality_dir, keep))
+    info["pruned"] = len(prune(settings.quality_dir, keep, keep_newest=settings.publish.keep_snapshots))
     log(f"  Data Docs: {info['index']} ({info['pages']} pages, {info['seconds']} s)")
     return info
 

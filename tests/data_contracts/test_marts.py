@@ -269,3 +269,11 @@ def test_data_docs_built_per_run_with_personal_values_masked(tmp_path):
     assert sorted(data_docs.prune(quality, ["run-1"])) == ["data_docs/old-run", "gx_results/old-run"]
     assert data_docs.docs_index(quality, "run-1") == index
     assert data_docs.docs_index(quality, "old-run") is None
+    # a run stopped by a blocking failure has docs but no snapshot: the newest sites are kept too
+    import os
+
+    for n, name in enumerate(["older-blocked", "newer-blocked"]):
+        (quality / "data_docs" / name).mkdir()
+        os.utime(quality / "data_docs" / name, (2_000_000_000 + n, 2_000_000_000 + n))
+    assert data_docs.prune(quality, ["run-1"], keep_newest=1) == ["data_docs/older-blocked"]
+    assert (quality / "data_docs" / "newer-blocked").is_dir() and index.is_file()

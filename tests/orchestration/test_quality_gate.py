@@ -120,3 +120,11 @@ def test_mart_contract_failure_gates_publish(small_pipeline, monkeypatch, tmp_pa
         assert after.name == before.name and after.checksum == before.checksum
         assert f"{check} (ERROR)" in outcome.failed_checks, outcome.failed_checks
         assert "serving__snapshot" not in " ".join(outcome.failed_steps)  # skipped, not crashed
+        # nothing was published, but the run's Data Docs show the stewards what blocked it
+        from data_contracts.data_docs import docs_index
+
+        index = docs_index(settings.quality_dir, outcome.run_id)
+        assert index is not None
+        assert "test_below_100" in "".join(
+            p.read_text(encoding="utf-8") for p in index.parent.rglob("*.html")
+        )
