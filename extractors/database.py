@@ -469,7 +469,18 @@ def extract_table(
             in_txn = True
             work = raw
         else:
-            _with_sqlite_text(con, src, f"CREATE OR REPLACE TEMP TABLE {q(stage)} AS {plan.select_sql}")
+            # an incremental read of PostgreSQL goes out as one query, not as one query per range of
+            # pages: the server then plans the filter itself (an index on the update column, or its
+            # own parallel scan) instead of scanning every page range in turn
+            single_query = src.kind == "postgres" and lower is not None
+            if single_query:
+                ctid_setting = con.execute("SELECT current_setting('pg_use_ctid_scan')").fetchone()[0]
+                con.execute("SET pg_use_ctid_scan = false")
+            try:
+                _with_sqlite_text(con, src, f"CREATE OR REPLACE TEMP TABLE {q(stage)} AS {plan.select_sql}")
+            finally:
+                if single_query:
+                    con.execute(f"SET pg_use_ctid_scan = {'true' if ctid_setting else 'false'}")
             res.rows_read = con.execute(f"SELECT count(*) FROM {q(stage)}").fetchone()[0]
             work = q(stage)
 
