@@ -214,6 +214,21 @@ def data_docs_step(settings: Settings, *, run_id: str, log: Log = stderr_log) ->
     return info
 
 
+def blocked_run_reports(settings: Settings, *, run_id: str, log: Log = stderr_log) -> None:
+    """A blocking check failed, so nothing reaches the serving snapshot.  The stewards still get the
+    run's report: its quality snapshot (the failed rules and their failing rows) is published, so
+    the Data quality page and ``campus-dw quality`` show what blocked the run, and its Data Docs are
+    built.  The serving pointer is not touched.  Never raises: these are reports."""
+    from orchestration.publish import publish_quality
+
+    try:
+        quality = publish_quality(settings, run_id)
+        log(f"quality snapshot {quality.snapshot.name} published for the blocked run (serving unchanged)")
+    except Exception as exc:
+        log(f"quality snapshot of the blocked run not published: {exc}")
+    data_docs_step(settings, run_id=run_id, log=log)
+
+
 def dbt_build_step(settings: Settings, log: Log = stderr_log) -> None:
     """``dbt build`` without Dagster (the bare benchmark and a fallback)."""
     from dbt.cli.main import dbtRunner

@@ -79,8 +79,10 @@ def build_contract_checks() -> dg.AssetChecksDefinition:
             raw_tables=sorted(selected),
             log=pipeline.step_logger(context),
         )
-        if report.blocking_failed:  # nothing will publish: the stewards get the run's Data Docs now
-            pipeline.data_docs_step(settings, run_id=context.run.run_id, log=pipeline.step_logger(context))
+        if report.blocking_failed:  # nothing will publish: the stewards get the run's reports now
+            pipeline.blocked_run_reports(
+                settings, run_id=context.run.run_id, log=pipeline.step_logger(context)
+            )
         for table in sorted(selected):
             passed, severity, metadata = summarise(report.results, table)
             yield dg.AssetCheckResult(
@@ -128,8 +130,10 @@ def build_mart_checks(marts: list[str] | None = None) -> dg.AssetChecksDefinitio
         report = pipeline.mart_quality_step(
             settings, run_id=context.run.run_id, marts=selected, log=pipeline.step_logger(context)
         )
-        if report.blocking_failed:  # nothing will publish: the stewards get the run's Data Docs now
-            pipeline.data_docs_step(settings, run_id=context.run.run_id, log=pipeline.step_logger(context))
+        if report.blocking_failed:  # nothing will publish: the stewards get the run's reports now
+            pipeline.blocked_run_reports(
+                settings, run_id=context.run.run_id, log=pipeline.step_logger(context)
+            )
         for mart in selected:
             passed, severity, metadata = summarise_mart(report.results, mart)
             yield dg.AssetCheckResult(

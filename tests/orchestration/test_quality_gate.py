@@ -12,7 +12,7 @@ import pytest
 from data_contracts.runner import CheckReport, RuleResult, beijing_now
 from orchestration import pipeline
 from orchestration.assets.quality import summarise
-from orchestration.publish import current_snapshot
+from orchestration.publish import QUALITY, current_snapshot
 from orchestration.settings import load_settings
 
 pytestmark = pytest.mark.slow
@@ -66,6 +66,8 @@ def test_blocking_failure_keeps_previous_snapshot(small_pipeline, monkeypatch, s
         assert not outcome.success
         assert after.name == before.name and after.checksum == before.checksum
         assert any("data_contract" in c for c in outcome.failed_checks)
+        # the stewards' quality snapshot is the blocked run's: the page shows what blocked it
+        assert current_snapshot(settings, QUALITY).run_id == outcome.run_id
 
 
 @pytest.mark.parametrize("severity,publishes", [("blocking", False), ("warn", True)])
@@ -120,6 +122,16 @@ def test_mart_contract_failure_gates_publish(small_pipeline, monkeypatch, tmp_pa
         assert after.name == before.name and after.checksum == before.checksum
         assert f"{check} (ERROR)" in outcome.failed_checks, outcome.failed_checks
         assert "serving__snapshot" not in " ".join(outcome.failed_steps)  # skipped, not crashed
+        quality = current_snapshot(settings, QUALITY)
+        assert quality.run_id == outcome.run_id  # the stewards see the blocking failure
+        qcon = duckdb.connect(str(quality.path), read_only=True)
+        try:
+            assert qcon.execute(
+                "select count(*) from quality.failing_rows where run_id = ? and rule_id = ?",
+                [outcome.run_id, "marts.fct_kpi_values.test_below_100"],
+            ).fetchone()[0] == min(failed, runner.MAX_FAILING_ROWS_PER_RULE)
+        finally:
+            qcon.close()
         # nothing was published, but the run's Data Docs show the stewards what blocked it
         from data_contracts.data_docs import docs_index
 
