@@ -10,18 +10,31 @@ from extractors.bookkeeping import beijing_now, get_watermark
 from extractors.catalog import load_catalog
 from extractors.database import extract_database
 from extractors.duckdb_setup import connect
-from extractors.raw_schema import create_raw_schema, distinct_text_columns
+from extractors.raw_schema import create_raw_schema, db_table_ddl, distinct_text_columns
 from orchestration.settings import SqliteSource
 
 
 def test_distinct_text_columns_come_from_the_catalogue():
+    from extractors.catalog import Column, SourceTable
+
     cat = load_catalog()
     assert distinct_text_columns(cat["academic"]["cjxx"]) == ["cjid", "gxsj", "_row_hash"]
-    # a composite key is not hinted (its parts may repeat a lot); the hash always is
-    composite = [t for s in cat.values() for t in s.values() if len(t.primary_key) > 1]
-    for t in composite:
-        assert not set(t.primary_key) & set(distinct_text_columns(t))
-        assert distinct_text_columns(t)[-1] == "_row_hash"
+    # a composite key is not hinted (its parts may repeat a lot), nor a date update column;
+    # the hash always is
+    composite = SourceTable(
+        system="x",
+        name="t",
+        primary_key=("a", "b"),
+        update_column="gxrq",
+        columns=(
+            Column("a", "varchar(4)", False),
+            Column("b", "integer", False),
+            Column("gxrq", "date", False),
+        ),
+    )
+    assert distinct_text_columns(composite) == ["_row_hash"]
+    assert "using compression" not in db_table_ddl(composite).split('"_row_hash"')[0]
+    assert '"_row_hash" VARCHAR using compression fsst' in db_table_ddl(composite)
 
 
 def test_hinted_columns_are_stored_with_fsst_and_read_back_unchanged(tmp_path):
