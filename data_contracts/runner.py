@@ -2,7 +2,9 @@
 
 ``run_checks(warehouse, run_id)`` reads the CURRENT version of each source key from raw
 (docs/architecture.md): for a ``changed_only`` run only the keys whose latest version the run
-``run_id`` landed (for finance: the files that run landed), else every current key. Per table:
+``run_id`` landed (for finance: the files that run landed), else every current key; a
+``changed_only`` run's results then carry the previous run's failing rows of unchanged current keys
+(``_carry_forward``), so every run's results are the table's whole current state. Per table:
 
 1. one DuckDB query over the checked rows builds a narrow Arrow table: the source key, the
    columns GX checks natively, ``<col>__num`` for range checks and one boolean ``__ok__<rule>``
@@ -487,6 +489,7 @@ class _Prepared:
     n_rows: int
     tbl: pa.Table | None
     seconds: float  # the table's own SQL and GX time (report.timings)
+    changed_only: bool = False  # only the keys this run changed were checked (raw tables)
 
 
 def _prepare_table(
@@ -527,7 +530,7 @@ def _prepare_table(
     seconds = time.perf_counter() - t_sql
     report.seconds_sql += seconds
     say(c.system, c.table, f"{n_rows} rows, {len(live)} rules")
-    return _Prepared(c, rules, live, n_rows, tbl if live else None, seconds)
+    return _Prepared(c, rules, live, n_rows, tbl if live else None, seconds, changed_only and not c.is_mart)
 
 
 def _gx_counts(gx, ctx, ds, p: _Prepared, run_id: str) -> tuple[dict[str, tuple[int, int, str]], float]:
@@ -613,6 +616,67 @@ def _finish_table(
     return seconds
 
 
+def _carry_forward(con, p: _Prepared, run_id: str, report: CheckReport) -> float:
+    """After checking only the keys a run changed, make the run's results the table's whole state:
+    the failing rows of the table's previous checked run whose keys this run did not re-check and
+    that are still current are copied to this run, and each rule's counts become (checked = every
+    current row, failed = new + carried).  So the latest run always says what is open now (the
+    stewards' scorecards, exports and trends), while only changed rows were validated.  Caveat: a
+    rule over another table (a reference) is re-evaluated for a row only when that row changes,
+    or at the next full check (every run after one that did not publish, and `--full` runs)."""
+    t0 = time.perf_counter()
+    c = p.contract
+    prev = con.execute(
+        "select run_id from quality.check_results where system = ? and table_name = ? and run_id <> ? "
+        "order by checked_at desc limit 1",
+        [c.system, c.table, run_id],
+    ).fetchone()
+    current = con.execute(f"select count(*) from cur_{c.raw_name}").fetchone()[0]
+    mine = {
+        r.rule_id: r
+        for r in report.results
+        if r.system == c.system and r.table_name == c.table and r.status in ("pass", "fail")
+    }
+    carried: dict[str, int] = {}
+    samples: dict[str, list] = {}
+    if prev is not None and mine:
+        keys = _key_columns(c)
+        key_json = "to_json(struct_pack(" + ", ".join(f"{quote(j)} := {quote(raw)}" for j, raw in keys) + "))"
+        con.register("cdw_chk", p.tbl)
+        try:
+            con.execute(
+                f"""create or replace temp table cdw_carry as
+                select f.* exclude (run_id) from quality.failing_rows as f
+                where f.run_id = ? and f.system = ? and f.table_name = ?
+                  and f.rule_id in (select unnest(?::varchar[]))
+                  and cast(f.source_key as varchar) not in (select cast({key_json} as varchar) from cdw_chk)
+                  and cast(f.source_key as varchar) in (select cast({key_json} as varchar) from cur_{c.raw_name})""",
+                [prev[0], c.system, c.table, list(mine)],
+            )
+        finally:
+            con.unregister("cdw_chk")
+        con.execute(
+            "insert into quality.failing_rows select ?, rule_id, system, table_name, source_key, column_name, "
+            "value, reason from cdw_carry",
+            [run_id],
+        )
+        carried = dict(con.execute("select rule_id, count(*) from cdw_carry group by rule_id").fetchall())
+        for rid, key in con.execute(
+            f"select rule_id, source_key from (select *, row_number() over (partition by rule_id) as n "
+            f"from cdw_carry) where n <= {SAMPLE_KEYS}"
+        ).fetchall():
+            samples.setdefault(rid, []).append(json.loads(key))
+        con.execute("drop table if exists cdw_carry")
+    for rid, r in mine.items():
+        r.checked_rows = current
+        r.failed_rows += carried.get(rid, 0)
+        r.sample_keys = (r.sample_keys + samples.get(rid, []))[:SAMPLE_KEYS]
+        r.status = "fail" if r.failed_rows else "pass"
+    seconds = time.perf_counter() - t0
+    report.seconds_sql += seconds
+    return seconds
+
+
 class _CheckPipeline:
     """Checks tables one after another with SQL and GX overlapped: DuckDB work (building a table's
     Arrow rows, then its failing rows) stays on the caller's thread and connection; GX runs on one
@@ -659,6 +723,8 @@ class _CheckPipeline:
             seconds += gx_s + _finish_table(
                 self.con, p, counts, self.run_id, self.report, self.max_failing_rows
             )
+            if p.changed_only:
+                seconds += _carry_forward(self.con, p, self.run_id, self.report)
         self.report.timings[p.contract.key] = seconds
 
     def close(self):
