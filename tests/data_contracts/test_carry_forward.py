@@ -52,7 +52,7 @@ def test_incremental_results_carry_unchanged_failures(defect_college, tmp_path):
         assert {k: carried[k] for k in by_key} == by_key
         assert _keys(con, "run2", rule) == _keys(con, "run1", rule)
         # finance: a file superseded by a re-export is no longer current, so its problems close
-        for k, (checked, failed) in before.items():
+        for k, (_checked, failed) in before.items():
             if k.startswith("finance."):
                 assert carried[k][1] <= failed
         assert any(carried[k][1] < before[k][1] for k in before if k.startswith("finance."))

@@ -45,4 +45,3 @@ def test_agrees_with_stdnum() -> None:
     # both outcomes occur, including the birth-year dependent county
     assert sum(expected) > 100 and expected.count(False) > 1000
     assert ric_is_valid(numbers[-2]) and not ric_is_valid(numbers[-1])
-
