@@ -12,7 +12,7 @@
    DuckDB UDF over the distinct ID numbers) -- no per-row Python;
 2. Great Expectations validates the table's generated suite through its pandas datasource, fed the
    DataFrame from Arrow (``.arrow()`` -> pandas, per the design notes; GX 1.x cannot validate
-   DuckDB through SQLAlchemy). GX's counts are the published counts (result format SUMMARY);
+   DuckDB through SQLAlchemy). GX's counts are the published counts (result format BASIC);
 3. the failing rows of each failed rule are taken by DuckDB from the same Arrow table with the
    rule's SQL predicate, and their count is cross-checked against GX's (``CheckReport.mismatches``).
 
@@ -292,7 +292,7 @@ def _select_sql(c: Contract, rules: list[Rule], now_sql: str) -> str:
             if r.column:
                 add(f"t.{quote(r.column)}", r.column)
             add(f"coalesce(({r.params['sql'].replace('{now}', now_sql)}), false)", ok_column(r.id))
-    # a mart is read in place (it is a table already); raw rows were copied to cdw_t by _prepare_table
+    # a mart is read in place (it is a table already); raw rows come through the view cdw_t (_prepare_table)
     return f"select {', '.join(cols)} from {c.raw_table if c.is_mart else 'cdw_t'} as t"
 
 
@@ -359,6 +359,14 @@ def run_checks(
             except duckdb.Error as exc:
                 say("quality", "*", f"helper view {name} unavailable: {exc}")
         now_sql = f"timestamp '{now:%Y-%m-%d %H:%M:%S}'" if now else "t._loaded_at"
+        # largest raw table first: its GX validation (the longest) then overlaps the DuckDB work of
+        # every other table instead of running alone at the end
+        sizes = dict(
+            con.execute(
+                "select table_name, estimated_size from duckdb_tables() where schema_name = 'raw'"
+            ).fetchall()
+        )
+        chosen.sort(key=lambda k: -(sizes.get(contracts[k].raw_name) or 0))
         for key in chosen:
             c = contracts[key]
             rules = by_table.get(key, [])
@@ -376,7 +384,9 @@ def run_checks(
     finally:
         if pipe is not None:
             pipe.shutdown()
-        for tmp in ("cdw_t", *load_helper_views()):
+        with contextlib.suppress(duckdb.Error):
+            con.execute("drop view if exists temp.main.cdw_t")
+        for tmp in load_helper_views():
             with contextlib.suppress(duckdb.Error):
                 con.execute(f"drop table if exists temp.main.{quote(tmp)}")
         if own:
@@ -442,7 +452,7 @@ def run_mart_checks(
         if pipe is not None:
             pipe.shutdown()
         with contextlib.suppress(duckdb.Error):
-            con.execute("drop table if exists temp.main.cdw_t")
+            con.execute("drop view if exists temp.main.cdw_t")
         if own:
             con.close()
 
@@ -503,11 +513,8 @@ def _prepare_table(
     say,
 ) -> _Prepared:
     t_sql = time.perf_counter()
-    if c.is_mart:
-        n_rows = con.execute(f"select count(*) from {c.raw_table}").fetchone()[0]
-    else:
-        con.execute(f"create or replace temp table cdw_t as {_checked_sql(c, run_id, changed_only)}")
-        n_rows = con.execute("select count(*) from cdw_t").fetchone()[0]
+    if not c.is_mart:  # a view: the checked rows are read once, by the select that builds the Arrow table
+        con.execute(f"create or replace temp view cdw_t as {_checked_sql(c, run_id, changed_only)}")
     broken: dict[str, str] = {}
     live = list(rules)
     while True:
@@ -526,6 +533,10 @@ def _prepare_table(
             if not broken or all(r.id not in broken for r in live):
                 raise
             live = [r for r in live if r.id not in broken]
+    if live:
+        n_rows = tbl.num_rows
+    else:
+        n_rows = con.execute(f"select count(*) from {c.raw_table if c.is_mart else 'cdw_t'}").fetchone()[0]
     report.results += [_result(r, n_rows, 0, "error", broken[r.id]) for r in rules if r.id in broken]
     seconds = time.perf_counter() - t_sql
     report.seconds_sql += seconds
@@ -547,7 +558,7 @@ def _gx_counts(gx, ctx, ds, p: _Prepared, run_id: str) -> tuple[dict[str, tuple[
     vd = ctx.validation_definitions.add(
         gx.ValidationDefinition(name=f"{c.key}:{run_id}", data=batch_def, suite=suite)
     )
-    res = vd.run(batch_parameters={"dataframe": df}, result_format="SUMMARY")
+    res = vd.run(batch_parameters={"dataframe": df}, result_format="BASIC")
     del df
     counts: dict[str, tuple[int, int, str]] = {}
     for er in res.results:
