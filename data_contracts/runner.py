@@ -689,19 +689,30 @@ def _carry_forward(con, p: _Prepared, run_id: str, report: CheckReport) -> float
 
 
 class _CheckPipeline:
-    """Checks tables one after another with SQL and GX overlapped: DuckDB work (building a table's
-    Arrow rows, then its failing rows) stays on the caller's thread and connection; GX runs on one
-    worker thread, so table N is validated by GX while DuckDB prepares table N+1 (two cores; DuckDB,
-    pyarrow and most of pandas release the GIL).  GX itself is imported on the worker while the
-    caller sets up the run.  Results land in the report in the order the tables were added."""
+    """Checks tables with SQL and GX overlapped: DuckDB work (building a table's Arrow rows, then its
+    failing rows) stays on the caller's thread and connection; GX runs on one worker thread.  The
+    caller keeps preparing the next tables while GX validates the earlier ones (the largest table
+    goes first, so its long GX run overlaps the DuckDB work of all the others), and finishes a table
+    as soon as its GX result is there (two cores; DuckDB, pyarrow and most of pandas release the
+    GIL).  Prepared Arrow tables waiting for GX are held up to ``max_waiting_bytes``.  GX itself is
+    imported on the worker while the caller sets up the run."""
 
-    def __init__(self, con, report: CheckReport, run_id: str, max_failing_rows: int, datasource: str) -> None:
+    def __init__(
+        self,
+        con,
+        report: CheckReport,
+        run_id: str,
+        max_failing_rows: int,
+        datasource: str,
+        max_waiting_bytes: int = 1 << 30,
+    ) -> None:
         from concurrent.futures import ThreadPoolExecutor
 
         self.con, self.report, self.run_id, self.max_failing_rows = con, report, run_id, max_failing_rows
+        self.max_waiting_bytes = max_waiting_bytes
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="campus-dw-gx")
         self._gx = self._pool.submit(self._start_gx, datasource)
-        self._pending: tuple[_Prepared, Any] | None = None
+        self._pending: list[tuple[_Prepared, Any]] = []
 
     @staticmethod
     def _start_gx(datasource: str):
@@ -719,14 +730,20 @@ class _CheckPipeline:
     def add(self, c: Contract, rules: list[Rule], changed_only: bool, now_sql: str, say) -> None:
         p = _prepare_table(self.con, c, rules, self.run_id, changed_only, now_sql, self.report, say)
         fut = self._pool.submit(self._validate, p) if p.live else None
-        self._finish_pending()
-        self._pending = (p, fut)
+        self._pending.append((p, fut))
+        # finish what GX is done with; wait only when too much prepared data is waiting
+        while self._pending and (
+            self._pending[0][1] is None
+            or self._pending[0][1].done()
+            or self._waiting_bytes() > self.max_waiting_bytes
+        ):
+            self._finish_first()
 
-    def _finish_pending(self) -> None:
-        if self._pending is None:
-            return
-        p, fut = self._pending
-        self._pending = None
+    def _waiting_bytes(self) -> int:
+        return sum(p.tbl.nbytes for p, _ in self._pending if p.tbl is not None)
+
+    def _finish_first(self) -> None:
+        p, fut = self._pending.pop(0)
         seconds = p.seconds
         if fut is not None:
             counts, gx_s = fut.result()
@@ -736,12 +753,14 @@ class _CheckPipeline:
             )
             if p.changed_only:
                 seconds += _carry_forward(self.con, p, self.run_id, self.report)
+        p.tbl = None  # done with its rows
         self.report.timings[p.contract.key] = seconds
 
     def close(self):
-        """Finish the last table; returns the GX context (for the Data Docs results)."""
+        """Finish every table; returns the GX context (for the Data Docs results)."""
         try:
-            self._finish_pending()
+            while self._pending:
+                self._finish_first()
             return self._gx.result()[1]
         finally:
             self.shutdown()
