@@ -10,12 +10,38 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from dashboards.queries import SnapshotInfo
 from orchestration.settings import Settings
 
-_local = threading.local()
+T = TypeVar("T")
+
+
+class ContextSlot(Generic[T]):
+    """A thread-local slot the shell fills for the duration of one page run."""
+
+    def __init__(self, what: str) -> None:
+        self._local = threading.local()
+        self._what = what
+
+    @contextmanager
+    def use(self, ctx: T) -> Iterator[T]:
+        previous = getattr(self._local, "ctx", None)
+        self._local.ctx = ctx
+        try:
+            yield ctx
+        finally:
+            self._local.ctx = previous
+
+    def present(self) -> bool:
+        return getattr(self._local, "ctx", None) is not None
+
+    def get(self) -> T:
+        ctx = getattr(self._local, "ctx", None)
+        if ctx is None:
+            raise RuntimeError(f"{self._what} run outside the app shell (dashboards/app.py)")
+        return ctx
 
 
 @dataclass(frozen=True)
@@ -30,23 +56,18 @@ class PageContext:
     unit_name: str | None = None
 
 
-@contextmanager
-def page_context(ctx: PageContext) -> Iterator[PageContext]:
-    previous = getattr(_local, "ctx", None)
-    _local.ctx = ctx
-    try:
-        yield ctx
-    finally:
-        _local.ctx = previous
+_pages: ContextSlot[PageContext] = ContextSlot("page")
+
+
+def page_context(ctx: PageContext):
+    """Context manager: ``ctx`` is the page's context while the block runs."""
+    return _pages.use(ctx)
 
 
 def has_context() -> bool:
-    return getattr(_local, "ctx", None) is not None
+    return _pages.present()
 
 
 def get_context() -> PageContext:
     """The context the shell set for this run; a page run without the shell is a programming error."""
-    ctx = getattr(_local, "ctx", None)
-    if ctx is None:
-        raise RuntimeError("page run outside the app shell (dashboards/app.py)")
-    return ctx
+    return _pages.get()

@@ -11,9 +11,7 @@ read-only connection per snapshot and reopens when the pointer changes; every qu
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,11 +22,11 @@ from dashboards import quality_data as qd
 from dashboards import queries
 from dashboards.auth import current_viewer
 from dashboards.components import show_error
+from dashboards.context import ContextSlot
 from dashboards.quality_i18n import qt
 from orchestration.settings import Settings
 
 _MAX_ENTRIES = 64
-_local = threading.local()
 
 
 @st.cache_resource(show_spinner=False)
@@ -53,25 +51,20 @@ class QualityContext:
     viewer: str | None  # the viewer's steward owner (dashboards.auth), None: no role, all masked
 
 
-@contextmanager
-def quality_context(ctx: QualityContext) -> Iterator[QualityContext]:
-    previous = getattr(_local, "ctx", None)
-    _local.ctx = ctx
-    try:
-        yield ctx
-    finally:
-        _local.ctx = previous
+_quality: ContextSlot[QualityContext] = ContextSlot("quality page")
+
+
+def quality_context(ctx: QualityContext):
+    """Context manager: ``ctx`` is the quality page's context while the block runs."""
+    return _quality.use(ctx)
 
 
 def has_quality_context() -> bool:
-    return getattr(_local, "ctx", None) is not None
+    return _quality.present()
 
 
 def get_quality_context() -> QualityContext:
-    ctx = getattr(_local, "ctx", None)
-    if ctx is None:
-        raise RuntimeError("quality page run outside the app shell (dashboards/app.py)")
-    return ctx
+    return _quality.get()
 
 
 def _snapshot_info(reader: Any, settings: Settings) -> queries.SnapshotInfo:

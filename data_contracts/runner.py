@@ -376,21 +376,9 @@ def run_checks(
                 ]
                 continue
             pipe.add(c, rules, changed_only, now_sql, say)
-        ctx = pipe.close()
-        _save_gx_results(ctx, gx_results_dir, report, say)
-        _persist(con, report, contracts)
-        report.seconds_total = time.perf_counter() - t_start
-        return report
+        return _complete(con, pipe, report, contracts, gx_results_dir, say, t_start)
     finally:
-        if pipe is not None:
-            pipe.shutdown()
-        with contextlib.suppress(duckdb.Error):
-            con.execute("drop view if exists temp.main.cdw_t")
-        for tmp in load_helper_views():
-            with contextlib.suppress(duckdb.Error):
-                con.execute(f"drop table if exists temp.main.{quote(tmp)}")
-        if own:
-            con.close()
+        _release(con, pipe, own, temp_tables=load_helper_views())
 
 
 def run_mart_checks(
@@ -443,18 +431,31 @@ def run_mart_checks(
                 ]
                 continue
             pipe.add(c, list(c.rules), False, "null", say)
-        ctx = pipe.close()
-        _save_gx_results(ctx, gx_results_dir, report, say)
-        _persist(con, report, contracts)
-        report.seconds_total = time.perf_counter() - t_start
-        return report
+        return _complete(con, pipe, report, contracts, gx_results_dir, say, t_start)
     finally:
-        if pipe is not None:
-            pipe.shutdown()
+        _release(con, pipe, own)
+
+
+def _complete(con, pipe, report: CheckReport, contracts, gx_results_dir, say, t_start: float) -> CheckReport:
+    """The end of a check run: the last tables finished, GX results saved, results persisted."""
+    ctx = pipe.close()
+    _save_gx_results(ctx, gx_results_dir, report, say)
+    _persist(con, report, contracts)
+    report.seconds_total = time.perf_counter() - t_start
+    return report
+
+
+def _release(con, pipe, own: bool, temp_tables=()) -> None:
+    """Whatever a check run held, also when it failed: the GX worker, temp relations, the connection."""
+    if pipe is not None:
+        pipe.shutdown()
+    with contextlib.suppress(duckdb.Error):
+        con.execute("drop view if exists temp.main.cdw_t")
+    for tmp in temp_tables:
         with contextlib.suppress(duckdb.Error):
-            con.execute("drop view if exists temp.main.cdw_t")
-        if own:
-            con.close()
+            con.execute(f"drop table if exists temp.main.{quote(tmp)}")
+    if own:
+        con.close()
 
 
 def _save_gx_results(ctx, out_dir: Path | None, report: CheckReport, say: Progress) -> None:
