@@ -439,7 +439,8 @@ def _column_rules(c: Contract, col: ColumnSpec, raw: dict, path: Path, code_sets
                 "not_future",
                 "expression",
                 {
-                    "sql": f"{q} is null or try_strptime({q}, '%Y-%m-%d %H:%M:%S') <= {{now}} + interval 1 hour"
+                    # the value's format is the type rule's business; a cast is half a strptime
+                    "sql": f"{q} is null or try_cast({q} as timestamp) <= {{now}} + interval 1 hour"
                 },
                 "",
             )

@@ -200,11 +200,13 @@ def data_docs_step(settings: Settings, *, run_id: str, log: Log = stderr_log) ->
     the newest ``publish.keep_snapshots`` sites). Called after the publish, or by a check step whose
     blocking failure stops the run. Never raises: the docs are a report."""
     from data_contracts.data_docs import build_run_docs, prune
+    from data_contracts.runner import run_with_gx
     from orchestration.publish import QUALITY, list_snapshots
 
     log("GX Data Docs")
     try:
-        info = build_run_docs(settings.quality_dir, run_id)
+        # in the process where the run's checks ran GX (imported there already)
+        info = run_with_gx(build_run_docs, settings.quality_dir, run_id)
     except Exception as exc:
         log(f"Data Docs not built: {exc}")
         return {"error": str(exc)[:500]}

@@ -4,6 +4,7 @@ flags nothing of severity error or blocking."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 
 import duckdb
@@ -95,3 +96,29 @@ def test_validation_time_is_recorded(defect_college):
         f"{rep.seconds_total:.1f} s in run_checks, SQL {rep.seconds_sql:.1f} s, GX {rep.seconds_gx:.1f} s"
     )
     assert rep.seconds_total < 300
+
+
+def test_gx_in_this_process_gives_the_same_results(defect_college, tmp_path, monkeypatch):
+    """GX runs in a spawned child process by default; CAMPUS_DW_GX_IN_PROCESS=1 runs it on a thread
+    of this process. Both must count exactly the same for every rule."""
+    import shutil
+
+    from data_contracts.runner import GX_IN_PROCESS_ENV, run_checks
+
+    wh = tmp_path / "copy.duckdb"
+    shutil.copy(defect_college.warehouse, wh)
+    monkeypatch.setenv(GX_IN_PROCESS_ENV, "1")
+    info = json.loads((defect_college.college / "college.json").read_text(encoding="utf-8"))
+    now = dt.datetime.fromisoformat(info["now"]).replace(tzinfo=None) + dt.timedelta(hours=1)  # as conftest
+    con = duckdb.connect(str(wh))
+    try:
+        report = run_checks(con, "run1", changed_only=True, now=now)
+    finally:
+        con.close()
+
+    def counts(rep):
+        return {(r.rule_id, r.checked_rows, r.failed_rows, r.status) for r in rep.results}
+
+    assert report.mismatches == []
+    assert counts(report) == counts(defect_college.report)
+    assert any(r.failed_rows for r in report.results)
