@@ -7,7 +7,8 @@ Measured in the same run:
   warehouse, in a child process so that its peak memory (max RSS) is measured; twice, each into
   a fresh warehouse, the best of the two counts (the floor is the best of two as well);
 - a second full run of the same data (nothing changes: full key/hash comparison);
-- an incremental run after 1% of the rows changed.
+- an incremental run after 1% of the rows changed (three times, each from a copy of the warehouse
+  as it was before it; the best counts).
 
 Targets (issue 3): full <= 2.5x the floor; incremental <= 10% of the full run; peak RSS < 2 GB.
 The load averages before and after are printed: the machine may be shared, and under load every
@@ -212,11 +213,22 @@ def main(argv: list[str] | None = None) -> int:
             " gxsj = timestamp '2026-11-20 09:00:00' where cjid % 100 = 0",
         )
         changed = int(psql(db, "select count(*) from cjxx where gxsj = timestamp '2026-11-20 09:00:00'"))
-        inc = run_child(wh, db, "incremental", "b3")
+        # the incremental, three times from the same state (a copy of the warehouse before it, the
+        # same changes at the source); the best counts, as for the floor and the full load
+        incs = []
+        for i in range(3):
+            wh_i = tmp / f"incremental{i}.duckdb"
+            shutil.copy(wh, wh_i)
+            incs.append(run_child(wh_i, db, "incremental", f"b3{i}"))
+            wh_i.unlink()
+        inc = min(incs, key=lambda f: f["seconds"])
+        inc_sorted = sorted(f["seconds"] for f in incs)
+        inc_runs = ", ".join(f"{f['seconds']:.2f}" for f in incs)
         print(
             f"incr   after {changed} rows ({changed / n:.1%}) changed: {inc['seconds']:.2f}s = "
-            f"{inc['seconds'] / full['seconds']:.1%} of full, {inc['rows_read']} read, "
-            f"{inc['new_versions']} new versions, peak RSS {inc['max_rss_mb']:.0f} MB",
+            f"{inc['seconds'] / full['seconds']:.1%} of full (runs {inc_runs};"
+            f" median {inc_sorted[1] / full['seconds']:.1%}), {inc['rows_read']} read, "
+            f"{inc['new_versions']} new versions, peak RSS {max(f['max_rss_mb'] for f in incs):.0f} MB",
             flush=True,
         )
         load_after = loadavg()
@@ -231,6 +243,8 @@ def main(argv: list[str] | None = None) -> int:
             "full": full,
             "refull": again,
             "incremental": inc,
+            "incremental_runs_s": [f["seconds"] for f in incs],
+            "ratio_incr_full_median": inc_sorted[1] / full["seconds"],
             "changed": changed,
             "ratio_full_floor": full["seconds"] / floor,
             "ratio_incr_full": inc["seconds"] / full["seconds"],
@@ -243,7 +257,8 @@ def main(argv: list[str] | None = None) -> int:
         ok = (
             figures["ratio_full_floor"] <= 2.5
             and figures["ratio_incr_full"] <= 0.10
-            and max(*(f["max_rss_mb"] for f in fulls), again["max_rss_mb"], inc["max_rss_mb"]) < 2048
+            and max(*(f["max_rss_mb"] for f in fulls), again["max_rss_mb"], *(f["max_rss_mb"] for f in incs))
+            < 2048
         )
         print("targets met" if ok else "TARGETS NOT MET")
         return 0 if ok else 1

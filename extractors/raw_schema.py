@@ -95,16 +95,21 @@ def _q(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-#: DuckDB storage hint for text columns whose values are (nearly) all distinct.  Without it DuckDB
-#: tries dictionary compression on every segment first (a hash table of every distinct string),
-#: which costs more CPU than the whole scan on a first load and then loses to FSST anyway
-#: (bench/RESULTS.md, Extraction).  Values and types are unchanged: readers see no difference.
+#: DuckDB storage hints for text columns whose values are (nearly) all distinct.  Without a hint
+#: DuckDB tries dictionary compression on every segment first (a hash table of every distinct
+#: string), which costs more CPU than the whole scan on a first load and then loses to FSST anyway
+#: (bench/RESULTS.md, Extraction).  ``_row_hash`` and a single-column key are stored uncompressed:
+#: they are what every incremental load scans in full (the latest version of each key read), and
+#: FSST-decoding 5 M md5 strings cost more than the lookup itself; writing them uncompressed is
+#: also the cheapest write.  The update column gets FSST (read only for new rows).  Values and types
+#: are unchanged: readers see no difference.
 DISTINCT_TEXT_COMPRESSION = "fsst"
+SCANNED_TEXT_COMPRESSION = "uncompressed"
 
 
 def distinct_text_columns(table: SourceTable) -> list[str]:
-    """Raw columns of a database table stored with :data:`DISTINCT_TEXT_COMPRESSION`: ``_row_hash``,
-    a single-column primary key and a timestamp update column (catalogue type)."""
+    """Raw columns of a database table stored with a storage hint (:func:`text_compression`):
+    ``_row_hash``, a single-column primary key and a timestamp update column (catalogue type)."""
     out = []
     if len(table.primary_key) == 1:
         out.append(table.primary_key[0])
@@ -115,11 +120,20 @@ def distinct_text_columns(table: SourceTable) -> list[str]:
     return [*out, "_row_hash"]
 
 
+def text_compression(table: SourceTable) -> dict[str, str]:
+    """Column -> DuckDB compression method of the hinted raw columns of ``table``."""
+    scanned = {"_row_hash", *(table.primary_key if len(table.primary_key) == 1 else ())}
+    return {
+        c: SCANNED_TEXT_COMPRESSION if c in scanned else DISTINCT_TEXT_COMPRESSION
+        for c in distinct_text_columns(table)
+    }
+
+
 def db_table_ddl(table: SourceTable) -> str:
-    hinted = set(distinct_text_columns(table))
+    hinted = text_compression(table)
 
     def col(name: str, typ: str) -> str:
-        hint = f" using compression {DISTINCT_TEXT_COMPRESSION}" if name in hinted else ""
+        hint = f" using compression {hinted[name]}" if name in hinted else ""
         return f"{_q(name)} {typ}{hint}"
 
     cols = [col(c, "VARCHAR") for c in table.column_names] + [col(n, t) for n, t in DB_META_COLUMNS]
@@ -133,7 +147,7 @@ def file_table_ddl(name: str, columns: list[str]) -> str:
 
 def bills_table_ddl() -> str:
     def col(name: str, typ: str) -> str:
-        hint = f" using compression {DISTINCT_TEXT_COMPRESSION}" if name in ("bill_id", "_row_hash") else ""
+        hint = f" using compression {SCANNED_TEXT_COMPRESSION}" if name in ("bill_id", "_row_hash") else ""
         return f"{_q(name)} {typ}{hint}"
 
     cols = [col(c, "VARCHAR") for c in BILL_COLUMNS] + [col(n, t) for n, t in BILL_META_COLUMNS]
