@@ -28,8 +28,9 @@ demo: install
 services:
 	@bash .ci/services.sh
 
+# both the browser and the CJK fonts (without them Chinese renders as boxes in screenshots)
 browser:
-	@command -v chromium >/dev/null 2>&1 || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null)
+	@(command -v chromium >/dev/null 2>&1 && dpkg -s fonts-noto-cjk >/dev/null 2>&1) || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null)
 
 test: install services
 	$(UV) run pytest $(PYTEST_ARGS)
