@@ -427,14 +427,14 @@ def run_checks(
         shared = _SharedRelations(con, contracts, existing, say)
         temp_tables = shared.names
         now_sql = f"timestamp '{now:%Y-%m-%d %H:%M:%S}'" if now else "t._loaded_at"
-        # largest raw table first: its GX validation (the longest) then overlaps the DuckDB work of
-        # every other table instead of running alone at the end
         sizes = dict(
             con.execute(
                 "select table_name, estimated_size from duckdb_tables() where schema_name = 'raw'"
             ).fetchall()
         )
-        chosen.sort(key=lambda k: -(sizes.get(contracts[k].raw_name) or 0))
+        chosen = _check_order(
+            chosen, {k: sizes.get(contracts[k].raw_name) or 0 for k in chosen}, by_table, shared
+        )
         for key in chosen:
             c = contracts[key]
             rules = by_table.get(key, [])
@@ -575,6 +575,25 @@ class _SharedRelations:
             return
         self.names.append(name)
         self.say("quality", "*", f"{name} built in {time.perf_counter() - t0:.2f} s")
+
+
+TINY_TABLE_ROWS = 10_000
+
+
+def _check_order(keys: list[str], rows: dict[str, int], by_table, shared: _SharedRelations) -> list[str]:
+    """The order tables are prepared in.  Tiny tables that need no helper view go first (their
+    rows take milliseconds to build, and GX validates them while this thread builds the largest
+    table's rows: the GX process is otherwise idle then); then the largest first, so its long GX
+    validation overlaps the DuckDB work of every other table instead of running alone at the end."""
+
+    def needs_helper(key: str) -> bool:
+        return any(_mentions(_sql_of(r), h) for r in by_table.get(key, []) for h in shared.helpers)
+
+    tiny = sorted(
+        (k for k in keys if rows[k] <= TINY_TABLE_ROWS and not needs_helper(k)), key=lambda k: rows[k]
+    )
+    rest = sorted((k for k in keys if k not in tiny), key=lambda k: -rows[k])
+    return tiny + rest
 
 
 def _sql_of(rule_or_sql) -> str:
