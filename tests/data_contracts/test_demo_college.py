@@ -122,3 +122,26 @@ def test_gx_in_this_process_gives_the_same_results(defect_college, tmp_path, mon
     assert report.mismatches == []
     assert counts(report) == counts(defect_college.report)
     assert any(r.failed_rows for r in report.results)
+
+
+def test_a_gx_process_that_died_is_replaced_by_the_next_check_run(defect_college, tmp_path, monkeypatch):
+    """The GX process is kept between check runs; if it died (killed, out of memory), the next run
+    starts a new one instead of failing on the broken pool."""
+    import os
+    import shutil
+    from concurrent.futures.process import BrokenProcessPool
+
+    import pytest
+
+    from data_contracts import runner
+
+    monkeypatch.delenv(runner.GX_IN_PROCESS_ENV, raising=False)
+    dead = runner.gx_pool()
+    with pytest.raises(BrokenProcessPool):
+        dead.submit(os._exit, 3).result()
+    wh = tmp_path / "copy.duckdb"
+    shutil.copy(defect_college.warehouse, wh)
+    report = runner.run_checks(wh, "after_crash", changed_only=False, tables=["academic.xsjbsj"])
+    assert runner.gx_pool() is not dead
+    assert report.results and not [r for r in report.results if r.status == "error"]
+    assert any(r.failed_rows for r in report.results)
