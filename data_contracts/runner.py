@@ -28,6 +28,7 @@ import dataclasses
 import functools
 import itertools
 import json
+import re
 import threading
 import time
 import uuid
@@ -312,6 +313,13 @@ def _key_columns(c: Contract) -> list[tuple[str, str]]:
     return [(k, k) for k in c.source_key]
 
 
+def _key_json_sql(c: Contract) -> str:
+    """SQL (over the check table) of a row's source key as JSON, e.g. ``{"cjid": "42"}``."""
+    return (
+        "to_json(struct_pack(" + ", ".join(f"{quote(j)} := {quote(raw)}" for j, raw in _key_columns(c)) + "))"
+    )
+
+
 def _select_sql(c: Contract, rules: list[Rule], now_sql: str) -> str:
     cols: list[str] = []
     seen: set[str] = set()
@@ -424,14 +432,14 @@ def run_checks(
                 con.execute(
                     f"create or replace temp view {quote('cur_' + c.raw_name)} as {current_sql(c, one_load)}"
                 )
-        shared = _SharedRelations(con, contracts, existing, say)
-        temp_tables = shared.names
-        now_sql = f"timestamp '{now:%Y-%m-%d %H:%M:%S}'" if now else "t._loaded_at"
         sizes = dict(
             con.execute(
                 "select table_name, estimated_size from duckdb_tables() where schema_name = 'raw'"
             ).fetchall()
         )
+        shared = _SharedRelations(con, contracts, by_table, existing, sizes, say)
+        temp_tables = shared.names
+        now_sql = f"timestamp '{now:%Y-%m-%d %H:%M:%S}'" if now else "t._loaded_at"
         chosen = _check_order(
             chosen, {k: sizes.get(contracts[k].raw_name) or 0 for k in chosen}, by_table, shared
         )
@@ -527,18 +535,20 @@ class _SharedRelations:
     """
 
     def __init__(
-        self, con, contracts: dict[str, Contract], existing: set[str], say, max_rows: int = 1_000_000
+        self,
+        con,
+        contracts: dict[str, Contract],
+        by_table: dict[str, list[Rule]],
+        existing: set[str],
+        sizes: dict[str, int],
+        say,
+        max_rows: int = 1_000_000,
     ):
+        """``sizes``: raw table name -> estimated rows."""
         self.con, self.say = con, say
         self.helpers = load_helper_views()
         self._done: set[str] = set()
         self.names: list[str] = []  # temp tables created (dropped at the end of the run)
-        sizes = dict(
-            con.execute(
-                "select table_name, estimated_size from duckdb_tables() where schema_name = 'raw'"
-            ).fetchall()
-        )
-        by_table = rules_by_table()
         self.materialise: set[str] = set()
         for key, c in contracts.items():
             if c.raw_name not in existing or (sizes.get(c.raw_name) or 0) > max_rows:
@@ -603,8 +613,6 @@ def _sql_of(rule_or_sql) -> str:
 
 
 def _mentions(sql: str, name: str) -> bool:
-    import re
-
     return re.search(rf"(?<![A-Za-z0-9_]){re.escape(name)}(?![A-Za-z0-9_])", sql) is not None
 
 
@@ -758,8 +766,7 @@ def _finish_table(
     c, n_rows = p.contract, p.n_rows
     con.register("cdw_chk", p.tbl)
     try:
-        keys = _key_columns(c)
-        key_json = "to_json(struct_pack(" + ", ".join(f"{quote(j)} := {quote(raw)}" for j, raw in keys) + "))"
+        key_json = _key_json_sql(c)
         for r in p.live:
             checked, failed, status = counts.get(r.id, (n_rows, 0, "error:no result from GX"))
             if status.startswith("error:"):
@@ -823,8 +830,7 @@ def _carry_forward(con, p: _Prepared, run_id: str, report: CheckReport) -> float
     carried: dict[str, int] = {}
     samples: dict[str, list] = {}
     if prev is not None and mine:
-        keys = _key_columns(c)
-        key_json = "to_json(struct_pack(" + ", ".join(f"{quote(j)} := {quote(raw)}" for j, raw in keys) + "))"
+        key_json = _key_json_sql(c)
         con.register("cdw_chk", p.tbl)
         try:
             con.execute(
