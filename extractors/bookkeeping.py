@@ -6,7 +6,8 @@ Tables (``extractors/raw_schema.py``, docs/architecture.md "The raw layer"):
 - ``raw._quarantine``: rows that could not be landed, with the reason.  A bad row seen again in a
   later run is not added twice: rows are keyed by (system, table, source_ref, reason, md5(record)).
   Stewards clear rows with :func:`release_quarantine` (the row stays, marked released).
-- ``raw._watermarks``: per database table, the largest update timestamp landed.
+- ``raw._watermarks``: per database table, the largest update timestamp landed (the watermark,
+  never more than an hour ahead of the clock) and the newest one held (future-dated rows included).
 """
 
 from __future__ import annotations
@@ -215,18 +216,37 @@ def open_quarantine(con: duckdb.DuckDBPyConnection, system: str | None = None) -
 
 
 def get_watermark(con: duckdb.DuckDBPyConnection, system: str, table: str) -> str | None:
+    return get_load_marks(con, system, table)[0]
+
+
+def get_load_marks(
+    con: duckdb.DuckDBPyConnection, system: str, table: str
+) -> tuple[str | None, datetime | None]:
+    """(watermark, newest_landed) of a database table; (None, None) before its first load.
+
+    ``newest_landed`` is the greatest update timestamp among the versions held in raw, future-dated
+    rows included (the watermark stops an hour ahead of the clock; this does not).  NULL in a
+    warehouse from before the column existed: the extractor then computes it from raw once."""
     row = con.execute(
-        f"select watermark from raw._watermarks where system = {lit(system)} and table_name = {lit(table)}"
+        "select watermark, newest_landed from raw._watermarks"
+        f" where system = {lit(system)} and table_name = {lit(table)}"
     ).fetchone()
-    return row[0] if row else None
+    return (row[0], row[1]) if row else (None, None)
 
 
-def set_watermark(
-    con: duckdb.DuckDBPyConnection, system: str, table: str, watermark: str, at: datetime | None = None
+def set_load_marks(
+    con: duckdb.DuckDBPyConnection,
+    system: str,
+    table: str,
+    watermark: str | None,
+    newest_landed: datetime | None,
+    at: datetime | None = None,
 ) -> None:
+    """Write both marks of a table (the row is replaced whole)."""
     con.execute(
-        "insert or replace into raw._watermarks (system, table_name, watermark, updated_at) values"
-        f" ({lit(system)}, {lit(table)}, {lit(watermark)}, {ts_lit(at or beijing_now())})"
+        "insert or replace into raw._watermarks (system, table_name, watermark, newest_landed, updated_at)"
+        f" values ({lit(system)}, {lit(table)}, {lit(watermark) if watermark is not None else 'NULL'},"
+        f" {ts_lit(newest_landed)}, {ts_lit(at or beijing_now())})"
     )
 
 

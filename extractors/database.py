@@ -10,7 +10,8 @@ Per table (from ``data_contracts/source_tables.yml``):
    stage, every column as canonical VARCHAR text plus ``_row_hash`` (md5 of the business columns);
 2. quarantine rows that cannot be landed (NULL key, duplicate key within one read);
 3. in one transaction: append a version for every key that is new (``_op = 'I'``) or whose hash
-   differs from the latest version held (``'U'``); append ``'D'`` tombstones for keys that the
+   differs from the latest version held (``'U'``; a row updated later than every version held
+   differs by construction: only its key is looked up); append ``'D'`` tombstones for keys that the
    source no longer has (full key comparison, on full runs by default); advance the watermark
    (largest update timestamp landed, never one more than an hour in the future); write the load log.
 
@@ -34,12 +35,12 @@ from extractors.bookkeeping import (
     Progress,
     TableLoadResult,
     beijing_now,
-    get_watermark,
+    get_load_marks,
     incremental_lower_bound,
     insert_quarantine_from,
     lit,
     q,
-    set_watermark,
+    set_load_marks,
     ts_lit,
     write_load_log,
 )
@@ -429,11 +430,13 @@ def extract_table(
     upd = table.update_column
     stage = f"_stage_{src.system}_{table.name}"
     src_keys = f"_keys_{src.system}_{table.name}"
-    old_wm = get_watermark(con, src.system, table.name)
+    old_wm, old_newest = get_load_marks(con, src.system, table.name)
     lower = incremental_lower_bound(old_wm, start, INCREMENTAL_LAG) if mode == "incremental" else None
     src_cols = _source_columns(con, src, table.name)
     plan = _plan(src, table, src_cols, lower)
-    keys_unique = _source_guarantees_unique_keys(con, src, table, dict(src_cols))
+    # whether the duplicate-key count can be skipped matters for whole-table reads; a read since
+    # the watermark is small, and counting is then cheaper than asking the source's catalogue
+    keys_unique = lower is None and _source_guarantees_unique_keys(con, src, table, dict(src_cols))
     business = plan.columns + plan.extra
     ins_cols = ", ".join(q(c) for c in business)
     loaded_at = beijing_now()
@@ -496,11 +499,23 @@ def extract_table(
                 f"count(*) FILTER (WHERE NOT ({key_null}))"
                 f" - count(DISTINCT {key_row}) FILTER (WHERE NOT ({key_null}))"
             )
+        # rows whose update timestamp is later than every version held are new versions whatever
+        # their hash (the timestamp is hashed with the rest): their keys are looked up without it
+        newest = old_newest
+        if newest is None and not raw_empty and not direct:
+            # a warehouse from before raw._watermarks.newest_landed existed: computed once
+            newest = con.execute(f"SELECT max(try_cast({q(upd)} AS TIMESTAMP)) FROM {raw}").fetchone()[0]
+        fresh = (
+            f"try_cast({q(upd)} AS TIMESTAMP) > {ts_lit(newest)}"
+            if newest is not None and upd in plan.columns
+            else None
+        )
         scan_sql = f"""SELECT count(*) FILTER (WHERE {key_null}), {dupes_sql},
                 count(*) FILTER (WHERE _ts > TIMESTAMP {lit(limit)}),
-                max({q(upd)}) FILTER (WHERE _ts <= TIMESTAMP {lit(limit)})
+                max({q(upd)}) FILTER (WHERE _ts <= TIMESTAMP {lit(limit)}), max(_ts),
+                {f"count(*) FILTER (WHERE _ts > {ts_lit(newest)})" if fresh else "0"}
             FROM (SELECT {scan_cols}, try_cast({q(upd)} AS TIMESTAMP) AS _ts FROM {work})"""
-        n_null, n_dupe_rows, n_future, wm_max = con.execute(scan_sql).fetchone()
+        n_null, n_dupe_rows, n_future, wm_max, ts_max, n_fresh = con.execute(scan_sql).fetchone()
 
         # rows that cannot be landed: NULL key, duplicate key within this read (the latest is kept)
         con.execute(
@@ -529,7 +544,7 @@ def extract_table(
         if res.rows_quarantined:
             res.note(f"{res.rows_quarantined} rows quarantined (NULL or duplicate key)")
             # the future/watermark figures are of the rows that stay
-            _, _, n_future, wm_max = con.execute(scan_sql).fetchone()
+            _, _, n_future, wm_max, ts_max, n_fresh = con.execute(scan_sql).fetchone()
 
         # defects reported: future update timestamps, zero dates
         if n_future:
@@ -553,6 +568,7 @@ def extract_table(
                 )
             con.execute(f"ALTER TABLE {work} DROP COLUMN _zero_dates")
         new_wm = max(filter(None, [old_wm, wm_max]), default=None)
+        new_newest = max(filter(None, [newest, ts_max]), default=None)
 
         if direct:
             res.rows_new_versions = res.rows_landed
@@ -570,21 +586,36 @@ def extract_table(
             con.execute("BEGIN TRANSACTION")
             in_txn = True
             _add_drift_columns(con, raw, table, plan, res)
-            # the latest version held per key (only keys in this read, unless deletes are checked)
+
+            # the latest version held per key: of every key when deletes are checked, else of the
+            # keys in this read; its hash only where it can decide (h NULL: a new version anyway)
+            def latest(scope: str, with_hash: bool) -> str:
+                h = "arg_max(_row_hash, _loaded_at)" if with_hash else "NULL::VARCHAR"
+                return (
+                    f"SELECT {key_list}, {h} AS h, arg_max(_op, _loaded_at) AS op"
+                    f" FROM {raw}{scope} GROUP BY {key_list}"
+                )
+
+            def in_read(where: str) -> str:
+                row = f"({key_list})" if len(keys) > 1 else key_list
+                return f" WHERE {row} IN (SELECT {row} FROM {q(stage)} WHERE {where})"
+
             if deletes_from:
-                scope = ""
-            elif len(keys) > 1:
-                scope = f" WHERE ({key_list}) IN (SELECT ({key_list}) FROM {q(stage)})"
+                parts = [latest("", True)]
+            elif not fresh or n_fresh == 0:
+                parts = [latest(in_read("true"), True)]
             else:
-                scope = f" WHERE {key_list} IN (SELECT {key_list} FROM {q(stage)})"
-            con.execute(f"""CREATE OR REPLACE TEMP TABLE _latest AS
-                SELECT {key_list}, arg_max(_row_hash, _loaded_at) AS h, arg_max(_op, _loaded_at) AS op
-                FROM {raw}{scope} GROUP BY ALL""")
+                parts = [latest(in_read(fresh), False)]
+                if n_fresh < res.rows_landed:
+                    parts.append(latest(in_read(f"NOT coalesce({fresh}, false)"), True))
+            con.execute(f"CREATE OR REPLACE TEMP TABLE _latest AS {parts[0]}")
+            for part in parts[1:]:
+                con.execute(f"INSERT INTO _latest {part}")
             sel_cols = ", ".join(f"s.{q(c)}" for c in business)
             res.rows_new_versions = con.execute(f"""INSERT INTO {raw} ({ins_cols}, _run_id, _loaded_at, _source, _op, _row_hash)
                 SELECT {sel_cols}, {meta}, CASE WHEN l.op IS NULL OR l.op = 'D' THEN 'I' ELSE 'U' END, s._row_hash
                 FROM {q(stage)} s LEFT JOIN _latest l ON {key_match}
-                WHERE l.op IS NULL OR l.op = 'D' OR l.h <> s._row_hash""").fetchone()[0]
+                WHERE l.op IS NULL OR l.op = 'D' OR l.h IS DISTINCT FROM s._row_hash""").fetchone()[0]
             if deletes_from:
                 tomb_hash = hash_expr(plan.columns, ())
                 null_cols = ", ".join(f"NULL::VARCHAR AS {q(c)}" for c in plan.columns if c not in keys)
@@ -602,8 +633,8 @@ def extract_table(
             insert_quarantine_from(
                 con, "_q_rows", run_id=run_id, system=src.system, table=table.name, at=loaded_at
             )
-        if new_wm and new_wm != old_wm:
-            set_watermark(con, src.system, table.name, new_wm, loaded_at)
+        if (new_wm and new_wm != old_wm) or new_newest != old_newest:
+            set_load_marks(con, src.system, table.name, new_wm, new_newest, loaded_at)
         res.watermark = new_wm
         res.finish("ok")
         write_load_log(con, res)
@@ -639,6 +670,8 @@ def extract_table(
 def _add_drift_columns(
     con: duckdb.DuckDBPyConnection, raw: str, table: SourceTable, plan: _Plan, res: TableLoadResult
 ) -> None:
+    if not plan.extra:
+        return
     raw_cols = _raw_columns(con, table.raw_name)
     for c in plan.extra:
         if c not in raw_cols:

@@ -84,7 +84,7 @@ BOOKKEEPING_DDL = [
         quarantined_at timestamp, released_at timestamp, released_by varchar)""",
     """create table if not exists raw._watermarks (
         system varchar, table_name varchar, watermark varchar, updated_at timestamp,
-        primary key (system, table_name))""",
+        newest_landed timestamp, primary key (system, table_name))""",
     """create table if not exists raw._finance_files (
         file_name varchar, kind varchar, period varchar, version integer, checksum varchar,
         status varchar, reason varchar, rows bigint, run_id varchar, loaded_at timestamp)""",
@@ -154,14 +154,35 @@ def bills_table_ddl() -> str:
     return f"create table if not exists raw.payment__bills ({', '.join(cols)})"
 
 
+def _raw_tables() -> list[tuple[str, str]]:
+    """(name, DDL) of every raw table and bookkeeping table."""
+    out = [(t.raw_name, db_table_ddl(t)) for tables in load_catalog().values() for t in tables.values()]
+    out += [
+        ("finance__budget", file_table_ddl("finance__budget", BUDGET_COLUMNS)),
+        ("finance__ledger", file_table_ddl("finance__ledger", LEDGER_COLUMNS)),
+        ("payment__bills", bills_table_ddl()),
+    ]
+    return out
+
+
 def create_raw_schema(con: duckdb.DuckDBPyConnection) -> None:
-    """Create the raw schema, every raw table and the bookkeeping tables (idempotent)."""
+    """Create the raw schema, every raw table and the bookkeeping tables (idempotent).
+
+    Only what is missing is created (one catalogue query instead of a statement per table: every
+    extraction calls this).  Migrations of a warehouse made by an earlier version run here too."""
     con.execute("create schema if not exists raw")
-    for tables in load_catalog().values():
-        for table in tables.values():
-            con.execute(db_table_ddl(table))
-    con.execute(file_table_ddl("finance__budget", BUDGET_COLUMNS))
-    con.execute(file_table_ddl("finance__ledger", LEDGER_COLUMNS))
-    con.execute(bills_table_ddl())
-    for ddl in BOOKKEEPING_DDL:
-        con.execute(ddl)
+    have = dict(
+        con.execute(
+            "select table_name, list(column_name) from duckdb_columns()"
+            " where database_name = current_database() and schema_name = 'raw' group by table_name"
+        ).fetchall()
+    )
+    for name, ddl in _raw_tables():
+        if name not in have:
+            con.execute(ddl)
+    if not {"_load_log", "_quarantine", "_watermarks", "_finance_files"} <= have.keys():
+        for ddl in BOOKKEEPING_DDL:
+            con.execute(ddl)
+    if "_watermarks" in have and "newest_landed" not in have["_watermarks"]:
+        # 2026-11: the newest update timestamp held per table (extractors.database)
+        con.execute("alter table raw._watermarks add column newest_landed timestamp")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 
@@ -160,3 +160,91 @@ def test_row_hash_is_md5_of_the_canonical_text_as_before(warehouse, tmp_path, re
             assert hashlib.md5(text.encode()).hexdigest() == stored, (table.name, values)
             checked += 1
     assert checked > 10
+
+
+def _dm_yxs_source(tmp_path):
+    from .conftest import DDL, sqlite_exec
+
+    path = tmp_path / "academic.sqlite"
+    sqlite_exec(path, DDL["academic"].read_text(encoding="utf-8"))
+    return path, SqliteSource(type="sqlite", path=path)
+
+
+def _versions(con, run_id):
+    return con.execute(
+        f"select yxsh, _op, yxsmc from raw.academic__dm_yxs where _run_id = '{run_id}' order by 1"
+    ).fetchall()
+
+
+def test_rows_newer_than_every_version_held_are_new_versions_and_the_rest_are_compared_by_hash(
+    warehouse, tmp_path
+):
+    """An incremental read holds rows newer than anything landed (looked up for their operation
+    only) and rows re-read at the watermark (looked up with their hash): both kinds, one read."""
+    from .conftest import sqlite_exec
+
+    path, src = _dm_yxs_source(tmp_path)
+    sqlite_exec(
+        path,
+        """insert into dm_yxs values ('01','a',null,'1','1','2026-01-05 08:00:00'),
+        ('02','b',null,'1','1','2026-01-05 08:00:00'), ('03','c',null,'1','1','2026-01-05 08:00:00'),
+        ('04','d',null,'1','1','2026-01-05 07:00:00');""",
+    )
+    [r] = extract_database(warehouse, "academic", src, mode="full", run_id="r1", tables=["dm_yxs"])
+    sqlite_exec(path, "delete from dm_yxs where yxsh = '04';")
+    [r] = extract_database(warehouse, "academic", src, mode="full", run_id="r2", tables=["dm_yxs"])
+    assert r.rows_deleted == 1 and _versions(warehouse, "r2") == [("04", "D", None)]
+    marks = "select watermark, newest_landed from raw._watermarks where table_name = 'dm_yxs'"
+    assert warehouse.execute(marks).fetchone() == ("2026-01-05 08:00:00", datetime(2026, 1, 5, 8))
+
+    sqlite_exec(
+        path,
+        """update dm_yxs set yxsmc = 'a2', gxsj = '2026-01-06 09:00:00' where yxsh = '01';
+        insert into dm_yxs values ('05','e',null,'1','1','2026-01-06 09:00:00'),
+                                  ('04','d2',null,'1','1','2026-01-06 09:00:00');
+        update dm_yxs set yxsmc = 'c2' where yxsh = '03';""",
+    )
+    now = datetime(2026, 1, 7, 12)
+    [r] = extract_database(
+        warehouse, "academic", src, mode="incremental", run_id="r3", tables=["dm_yxs"], now=now
+    )
+    assert r.status == "ok", r.message
+    # read: every row at or after the watermark (02 re-read unchanged, 03 changed in place with
+    # its timestamp kept: both compared by hash); 01, 04 and 05 are newer than anything held
+    assert (r.rows_read, r.rows_new_versions) == (5, 4)
+    assert _versions(warehouse, "r3") == [
+        ("01", "U", "a2"),
+        ("03", "U", "c2"),
+        ("04", "I", "d2"),
+        ("05", "I", "e"),
+    ]
+    assert warehouse.execute(marks).fetchone() == ("2026-01-06 09:00:00", datetime(2026, 1, 6, 9))
+    # the same read again: every row is now at the watermark, compared by hash, nothing new
+    [r] = extract_database(
+        warehouse, "academic", src, mode="incremental", run_id="r4", tables=["dm_yxs"], now=now
+    )
+    assert (r.rows_read, r.rows_new_versions) == (3, 0), r.message
+
+
+def test_a_warehouse_without_the_newest_landed_mark_gets_it_from_raw(warehouse, tmp_path):
+    """A warehouse made before ``raw._watermarks.newest_landed`` existed: the column is added, and
+    the first incremental load takes the newest timestamp from raw (here a future-dated row,
+    beyond the watermark), so an unchanged row is not landed again."""
+    from .conftest import sqlite_exec
+
+    path, src = _dm_yxs_source(tmp_path)
+    future = (beijing_now() + timedelta(days=30)).replace(microsecond=0)
+    sqlite_exec(
+        path,
+        f"""insert into dm_yxs values ('01','a',null,'1','1','{future:%Y-%m-%d %H:%M:%S}'),
+        ('02','b',null,'1','1','2026-01-05 08:00:00');""",
+    )
+    [r] = extract_database(warehouse, "academic", src, mode="full", run_id="r1", tables=["dm_yxs"])
+    warehouse.execute("alter table raw._watermarks drop column newest_landed")
+    create_raw_schema(warehouse)  # what every extraction does first: the column comes back, empty
+    marks = "select watermark, newest_landed from raw._watermarks where table_name = 'dm_yxs'"
+    assert warehouse.execute(marks).fetchone() == ("2026-01-05 08:00:00", None)
+    [r] = extract_database(warehouse, "academic", src, mode="incremental", run_id="r2", tables=["dm_yxs"])
+    assert r.status == "ok", r.message
+    assert (r.rows_read, r.rows_new_versions) == (2, 0), r.message
+    assert warehouse.execute(marks).fetchone() == ("2026-01-05 08:00:00", future)
