@@ -4,8 +4,9 @@ Measured in the same run:
 
 - the source's floor: ``psql -c "\\copy cjxx to '/dev/null' with (format binary)"``;
 - a full extraction (``extract_database(..., tables=['cjxx'], mode='full')``) into a fresh
-  warehouse, in a child process so that its peak memory (max RSS) is measured; twice, each into
-  a fresh warehouse, the best of the two counts (the floor is the best of two as well);
+  warehouse, in a child process so that its peak memory is measured; three times, each into a
+  fresh warehouse, alternating with the floor (also three times), the best of each counts: the
+  machine's speed drifts, and alternating lets the drift weigh on both alike;
 - a second full run of the same data (nothing changes: full key/hash comparison);
 - an incremental run after 1% of the rows changed (three times, each from a copy of the warehouse
   as it was before it; the best counts).
@@ -124,7 +125,14 @@ def loadavg() -> str:
 
 
 CHILD = r"""
-import json, resource, sys, time
+import json, sys, time
+def peak_rss_mb():
+    # VmHWM: the peak of this process's own memory.  getrusage's ru_maxrss would also count the
+    # parent's peak, which Linux carries into a forked child across exec (with --source demo the
+    # parent has just generated a large college)
+    for line in open("/proc/self/status"):
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
 sys.path.insert(0, {root!r})
 from extractors.duckdb_setup import connect
 from extractors.database import extract_database
@@ -137,7 +145,7 @@ dt = time.perf_counter() - t0
 con.close()
 print(json.dumps({{"seconds": dt, "rows_read": r.rows_read, "new_versions": r.rows_new_versions,
                   "status": r.status, "message": r.message,
-                  "max_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}}))
+                  "max_rss_mb": peak_rss_mb()}}))
 """
 
 
@@ -180,17 +188,17 @@ def main(argv: list[str] | None = None) -> int:
         print(f"cjxx: {n} rows ({size}), set up in {setup_s:.1f}s", flush=True)
 
         load_before = loadavg()
-        floors = [floor_copy(db) for _ in range(2)]
+        # floor and first load alternate, three times each (each load into a fresh warehouse), and
+        # the best of each counts: a machine whose speed drifts then weighs on both alike
+        floors, fulls = [], []
+        for i in range(3):
+            floors.append(floor_copy(db))
+            fulls.append(run_child(tmp / f"warehouse{i}.duckdb", db, "full", f"b1{i}"))
         floor = min(floors)
         print(
             f"floor  psql \\copy binary -> /dev/null: {floor:.2f}s (runs {', '.join(f'{f:.2f}' for f in floors)})",
             flush=True,
         )
-        # the first load, twice into a fresh warehouse each; the best counts (as for the floor)
-        fulls = []
-        for i in range(2):
-            wh = tmp / f"warehouse{i}.duckdb"
-            fulls.append(run_child(wh, db, "full", f"b1{i}"))
         full = min(fulls, key=lambda f: f["seconds"])
         full_runs = ", ".join(f"{f['seconds']:.2f}" for f in fulls)
         wh = tmp / f"warehouse{fulls.index(full)}.duckdb"

@@ -15,7 +15,7 @@ DB_META_COLUMNS = [
     ("_loaded_at", "TIMESTAMP"),
     ("_source", "VARCHAR"),
     ("_op", "VARCHAR"),
-    ("_row_hash", "VARCHAR"),
+    ("_row_hash", "UHUGEINT"),
 ]
 
 BUDGET_COLUMNS = [
@@ -67,7 +67,7 @@ BILL_COLUMNS = [
 BILL_META_COLUMNS = [
     ("_run_id", "VARCHAR"),
     ("_loaded_at", "TIMESTAMP"),
-    ("_row_hash", "VARCHAR"),
+    ("_row_hash", "UHUGEINT"),
     ("_op", "VARCHAR"),
 ]
 
@@ -102,7 +102,8 @@ def _q(name: str) -> str:
 #: they are what every incremental load scans in full (the latest version of each key read), and
 #: FSST-decoding 5 M md5 strings cost more than the lookup itself; writing them uncompressed is
 #: also the cheapest write.  The update column gets FSST (read only for new rows).  Values and types
-#: are unchanged: readers see no difference.
+#: are unchanged: readers see no difference.  (``_row_hash`` is a 128-bit number, random by nature:
+#: nothing would compress it.)
 DISTINCT_TEXT_COMPRESSION = "fsst"
 SCANNED_TEXT_COMPRESSION = "uncompressed"
 
@@ -154,15 +155,54 @@ def bills_table_ddl() -> str:
     return f"create table if not exists raw.payment__bills ({', '.join(cols)})"
 
 
-def _raw_tables() -> list[tuple[str, str]]:
-    """(name, DDL) of every raw table and bookkeeping table."""
-    out = [(t.raw_name, db_table_ddl(t)) for tables in load_catalog().values() for t in tables.values()]
-    out += [
-        ("finance__budget", file_table_ddl("finance__budget", BUDGET_COLUMNS)),
-        ("finance__ledger", file_table_ddl("finance__ledger", LEDGER_COLUMNS)),
-        ("payment__bills", bills_table_ddl()),
+def _raw_tables() -> list[tuple[str, str, list[str]]]:
+    """(name, DDL, column names) of every raw table."""
+    out = [
+        (t.raw_name, db_table_ddl(t), [*t.column_names, *(n for n, _ in DB_META_COLUMNS)])
+        for tables in load_catalog().values()
+        for t in tables.values()
     ]
+    for name, columns in (("finance__budget", BUDGET_COLUMNS), ("finance__ledger", LEDGER_COLUMNS)):
+        out.append((name, file_table_ddl(name, columns), [*columns, *(n for n, _ in FILE_META_COLUMNS)]))
+    out.append(("payment__bills", bills_table_ddl(), [*BILL_COLUMNS, *(n for n, _ in BILL_META_COLUMNS)]))
     return out
+
+
+#: ``_row_hash`` as written before 2026-11-27: the md5 digest as 32 hex digits (VARCHAR).  The same
+#: digest as a number, as ``md5_number`` gives it (the 16 bytes read little-endian):
+HEX_MD5_TO_NUMBER = (
+    "list_reduce([(('0x' || substr({col}, 2 * i + 1, 2))::UTINYINT)::UHUGEINT << (8 * i)::UHUGEINT"
+    " for i in range(16)], (a, b) -> a | b)"
+)
+
+
+def _migrate_row_hash(
+    con: duckdb.DuckDBPyConnection, name: str, ddl: str, planned: list[str], columns: list[tuple[str, str]]
+) -> None:
+    """Rewrite a raw table whose ``_row_hash`` is md5 hex text into the current layout (the digest as
+    a UHUGEINT): same rows, same digests, columns in the same order, storage hints as new tables
+    get them.  One transaction: the table is rebuilt and swapped (DuckDB cannot change the column's
+    type in place with this expression)."""
+    tmp = f"raw.{_q(name + '__migrating')}"
+    create = ddl.replace(f"create table if not exists raw.{_q(name)}", f"create table {tmp}")
+    sel = ", ".join(
+        f"{HEX_MD5_TO_NUMBER.format(col=_q(c))} AS {_q(c)}" if c == "_row_hash" else _q(c) for c, _ in columns
+    )
+    con.execute("begin transaction")
+    try:
+        con.execute(f"drop table if exists {tmp}")
+        con.execute(create)
+        for c, t in columns:
+            if c not in planned:  # a source column landed since (schema drift)
+                con.execute(f"alter table {tmp} add column {_q(c)} {t}")
+        names = ", ".join(_q(c) for c, _ in columns)
+        con.execute(f"insert into {tmp} ({names}) select {sel} from raw.{_q(name)}")
+        con.execute(f"drop table raw.{_q(name)}")
+        con.execute(f"alter table {tmp} rename to {_q(name)}")
+        con.execute("commit")
+    except BaseException:
+        con.execute("rollback")
+        raise
 
 
 def create_raw_schema(con: duckdb.DuckDBPyConnection) -> None:
@@ -171,18 +211,22 @@ def create_raw_schema(con: duckdb.DuckDBPyConnection) -> None:
     Only what is missing is created (one catalogue query instead of a statement per table: every
     extraction calls this).  Migrations of a warehouse made by an earlier version run here too."""
     con.execute("create schema if not exists raw")
-    have = dict(
-        con.execute(
-            "select table_name, list(column_name) from duckdb_columns()"
+    have: dict[str, list[tuple[str, str]]] = {
+        t: [tuple(c) for c in cs]
+        for t, cs in con.execute(
+            "select table_name, list((column_name, data_type) order by column_index) from duckdb_columns()"
             " where database_name = current_database() and schema_name = 'raw' group by table_name"
         ).fetchall()
-    )
-    for name, ddl in _raw_tables():
+    }
+    for name, ddl, planned in _raw_tables():
         if name not in have:
             con.execute(ddl)
+        elif dict(have[name]).get("_row_hash") == "VARCHAR":
+            # 2026-11-27: _row_hash from md5 hex text to the digest as a number
+            _migrate_row_hash(con, name, ddl, planned, have[name])
     if not {"_load_log", "_quarantine", "_watermarks", "_finance_files"} <= have.keys():
         for ddl in BOOKKEEPING_DDL:
             con.execute(ddl)
-    if "_watermarks" in have and "newest_landed" not in have["_watermarks"]:
+    if "_watermarks" in have and "newest_landed" not in dict(have["_watermarks"]):
         # 2026-11: the newest update timestamp held per table (extractors.database)
         con.execute("alter table raw._watermarks add column newest_landed timestamp")

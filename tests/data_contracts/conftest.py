@@ -29,14 +29,22 @@ def land_bills(con: duckdb.DuckDBPyConnection, path: Path, run_id: str) -> None:
     rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
     cols = {c: [None if r.get(c) is None else str(r[c]) for r in rows] for c in BILL_COLUMNS}
     cols["_run_id"] = [run_id] * len(rows)
+    # the digest as the number md5_number gives (its bytes read little-endian), as text: its 39
+    # digits are more than Arrow's decimal128 holds
     cols["_row_hash"] = [
-        hashlib.md5(json.dumps([r.get(c) for c in BILL_COLUMNS]).encode()).hexdigest() for r in rows
+        str(
+            int.from_bytes(
+                hashlib.md5(json.dumps([r.get(c) for c in BILL_COLUMNS]).encode()).digest(), "little"
+            )
+        )
+        for r in rows
     ]
     cols["_op"] = ["I"] * len(rows)
     con.register("bills_in", pa.table(cols))
     names = ", ".join(f'"{c}"' for c in BILL_COLUMNS)
     con.execute(
-        f"insert into raw.payment__bills select {names}, _run_id, localtimestamp, _row_hash, _op from bills_in"
+        f"insert into raw.payment__bills select {names}, _run_id, localtimestamp, _row_hash::UHUGEINT, _op"
+        " from bills_in"
     )
     con.unregister("bills_in")
 

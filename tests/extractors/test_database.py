@@ -35,7 +35,7 @@ def raw_checksums(con, system: str) -> dict[str, tuple[int, str]]:
             ).fetchall()
             if r[0] not in ("_run_id", "_loaded_at")
         ]
-        expr = "concat_ws('|', " + ", ".join(f"coalesce(\"{c}\", '∅')" for c in cols) + ")"
+        expr = "concat_ws('|', " + ", ".join(f"coalesce(\"{c}\"::VARCHAR, '∅')" for c in cols) + ")"
         out[t.name] = con.execute(
             f"select count(*), md5(coalesce(string_agg({expr}, '\n' order by {expr}), '')) from raw.\"{t.raw_name}\""
         ).fetchone()

@@ -34,7 +34,7 @@ def test_distinct_text_columns_come_from_the_catalogue():
     )
     assert distinct_text_columns(composite) == ["_row_hash"]
     assert "using compression" not in db_table_ddl(composite).split('"_row_hash"')[0]
-    assert '"_row_hash" VARCHAR using compression uncompressed' in db_table_ddl(composite)
+    assert '"_row_hash" UHUGEINT using compression uncompressed' in db_table_ddl(composite)
     # key and hash (scanned whole by every incremental load) uncompressed, the update column FSST
     cjxx = db_table_ddl(cat["academic"]["cjxx"])
     assert '"cjid" VARCHAR using compression uncompressed' in cjxx
@@ -48,12 +48,12 @@ def test_hinted_columns_are_stored_as_hinted_and_read_back_unchanged(tmp_path):
         "select column_name, data_type from information_schema.columns"
         " where table_schema = 'raw' and table_name = 'academic__cjxx' order by ordinal_position"
     ).fetchall()
-    assert {t for _, t in types_before} == {"VARCHAR", "TIMESTAMP"}
+    assert {t for _, t in types_before} == {"VARCHAR", "TIMESTAMP", "UHUGEINT"}
     # low-cardinality values, which DuckDB would otherwise store with dictionary compression
     con.execute(
         """insert into raw.academic__cjxx (cjid, xh, gxsj, _run_id, _loaded_at, _source, _op, _row_hash)
         select (i % 3)::varchar, 'S' || (i % 3), '2026-01-0' || (1 + i % 3) || ' 08:00:00', 'r1',
-               timestamp '2026-01-01', 'academic@test', 'I', 'h' || (i % 3)
+               timestamp '2026-01-01', 'academic@test', 'I', (i % 3)::UHUGEINT
         from range(300000) t(i)"""
     )
     con.execute("checkpoint")
@@ -61,7 +61,7 @@ def test_hinted_columns_are_stored_as_hinted_and_read_back_unchanged(tmp_path):
         con.execute(
             "select column_name, string_agg(distinct compression, ',' order by compression)"
             " from pragma_storage_info('raw.academic__cjxx')"
-            " where segment_type = 'VARCHAR' group by all"
+            " where segment_type in ('VARCHAR', 'UHUGEINT') group by all"
         ).fetchall()
     )
     for col in ("cjid", "_row_hash"):
@@ -70,7 +70,7 @@ def test_hinted_columns_are_stored_as_hinted_and_read_back_unchanged(tmp_path):
     assert comp["xh"] == "Dictionary", comp  # not hinted: DuckDB still chooses
     assert con.execute(
         "select count(*), count(distinct _row_hash), min(_row_hash), max(gxsj) from raw.academic__cjxx"
-    ).fetchone() == (300000, 3, "h0", "2026-01-03 08:00:00")
+    ).fetchone() == (300000, 3, 0, "2026-01-03 08:00:00")
     con.close()
 
 
@@ -137,9 +137,10 @@ def test_duplicate_keys_are_counted_unless_postgres_declares_the_key_unique(ware
 
 @pytest.mark.parametrize("kind", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def test_row_hash_is_md5_of_the_canonical_text_as_before(warehouse, tmp_path, request, kind):
-    """``_row_hash`` = md5 of the business columns' canonical text joined by chr(31), NULL as chr(0):
-    the same value every version of the extractor wrote, so raw tables already loaded keep matching
-    (a different hash would append a new version of every row)."""
+    """``_row_hash`` = md5 of the business columns' canonical text joined by chr(31), NULL as chr(0),
+    the digest's 16 bytes read as a little-endian number: the same digest every version of the
+    extractor wrote (as hex text before 2026-11-27), so raw tables already loaded keep matching (a
+    different hash would append a new version of every row)."""
     import hashlib
 
     from .conftest import make_source
@@ -157,7 +158,8 @@ def test_row_hash_is_md5_of_the_canonical_text_as_before(warehouse, tmp_path, re
             f'select {cols}, _row_hash from raw."{table.raw_name}"'
         ).fetchall():
             text = "\x1f".join("\x00" if v is None else v for v in values)
-            assert hashlib.md5(text.encode()).hexdigest() == stored, (table.name, values)
+            digest = hashlib.md5(text.encode()).digest()
+            assert int.from_bytes(digest, "little") == stored, (table.name, values)
             checked += 1
     assert checked > 10
 
@@ -248,3 +250,50 @@ def test_a_warehouse_without_the_newest_landed_mark_gets_it_from_raw(warehouse, 
     assert r.status == "ok", r.message
     assert (r.rows_read, r.rows_new_versions) == (2, 0), r.message
     assert warehouse.execute(marks).fetchone() == ("2026-01-05 08:00:00", future)
+
+
+def test_a_raw_table_with_hex_row_hashes_is_migrated_to_numbers_keeping_every_version(warehouse, tmp_path):
+    """Raw tables written before 2026-11-27 hold ``_row_hash`` as md5 hex text.  ``create_raw_schema``
+    rewrites them (same rows, same digests as numbers, same column order, drift columns kept), and
+    the next load finds nothing changed."""
+    from extractors.database import hash_expr
+
+    from .conftest import sqlite_exec
+
+    path, src = _dm_yxs_source(tmp_path)
+    sqlite_exec(
+        path,
+        """insert into dm_yxs values ('01','a',null,'1','1','2026-01-05 08:00:00'),
+        ('02','b','bb','1','0','2026-01-05 08:00:00');
+        alter table dm_yxs add column bz varchar(20);
+        update dm_yxs set bz = 'note' where yxsh = '02';""",
+    )
+    extract_database(warehouse, "academic", src, mode="full", run_id="r1", tables=["dm_yxs"])
+    sqlite_exec(path, "update dm_yxs set yxsmc = 'a2', gxsj = '2026-01-06 08:00:00' where yxsh = '01';")
+    extract_database(warehouse, "academic", src, mode="full", run_id="r2", tables=["dm_yxs"])
+    table = load_catalog()["academic"]["dm_yxs"]
+    raw = "raw.academic__dm_yxs"
+    layout = warehouse.execute(f"select column_name, column_type from (describe {raw})").fetchall()
+    before = warehouse.execute(f"select * from {raw} order by yxsh, _loaded_at").fetchall()
+    assert len(before) == 3 and layout[-1] == ("bz", "VARCHAR")
+    # the layout of an earlier version: the same digests as 32 hex digits
+    old_hash = hash_expr(table.column_names, ["bz"]).replace("md5_number(", "md5(", 1)
+    warehouse.execute(f"create table raw.old_layout as select * replace ({old_hash} as _row_hash) from {raw}")
+    warehouse.execute(f"drop table {raw}")
+    warehouse.execute("alter table raw.old_layout rename to academic__dm_yxs")
+    assert (
+        dict(warehouse.execute(f"select column_name, column_type from (describe {raw})").fetchall())[
+            "_row_hash"
+        ]
+        == "VARCHAR"
+    )
+
+    create_raw_schema(warehouse)
+    assert warehouse.execute(f"select column_name, column_type from (describe {raw})").fetchall() == layout
+    assert warehouse.execute(f"select * from {raw} order by yxsh, _loaded_at").fetchall() == before
+    assert warehouse.execute(
+        "select distinct compression from pragma_storage_info('raw.academic__dm_yxs')"
+        " where column_name = '_row_hash' and segment_type = 'UHUGEINT'"
+    ).fetchall() in ([], [("Uncompressed",)])
+    [r] = extract_database(warehouse, "academic", src, mode="full", run_id="r3", tables=["dm_yxs"])
+    assert (r.status, r.rows_read, r.rows_new_versions, r.rows_deleted) == ("ok", 2, 0, 0), r.message
