@@ -375,8 +375,13 @@ def test_kill_9_during_extract_dbt_and_publish_then_rerun(tmp_path, small_colleg
 
 
 # ------------------------------------------------------------- what a killed run leaves behind
+# the holder takes SIGTERM's default action whatever it inherited: a blocked or ignored SIGTERM
+# passes through fork and exec (one fresh-clone CI run saw the holder survive SIGTERM and end by
+# the SIGKILL that follows 10 s later)
 HOLD = (
-    "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); print('holding', flush=True); time.sleep(120)"
+    "import duckdb, signal, sys, time; signal.signal(signal.SIGTERM, signal.SIG_DFL);"
+    " signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM});"
+    " c = duckdb.connect(sys.argv[1]); print('holding', flush=True); time.sleep(120)"
 )
 
 
