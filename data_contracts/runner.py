@@ -558,6 +558,10 @@ class _SharedRelations:
             if any(_mentions(_sql_of(r), name) for r in others):
                 self.materialise.add(name)
 
+    def uses_helper(self, rules: Sequence[Rule]) -> bool:
+        """Does any of ``rules`` read a helper view?"""
+        return any(_mentions(_sql_of(r), h) for r in rules for h in self.helpers)
+
     def prepare_for(self, rules: Sequence[Rule]) -> None:
         for r in rules:
             self._ensure_in(_sql_of(r))
@@ -595,12 +599,9 @@ def _check_order(keys: list[str], rows: dict[str, int], by_table, shared: _Share
     rows take milliseconds to build, and GX validates them while this thread builds the largest
     table's rows: the GX process is otherwise idle then); then the largest first, so its long GX
     validation overlaps the DuckDB work of every other table instead of running alone at the end."""
-
-    def needs_helper(key: str) -> bool:
-        return any(_mentions(_sql_of(r), h) for r in by_table.get(key, []) for h in shared.helpers)
-
     tiny = sorted(
-        (k for k in keys if rows[k] <= TINY_TABLE_ROWS and not needs_helper(k)), key=lambda k: rows[k]
+        (k for k in keys if rows[k] <= TINY_TABLE_ROWS and not shared.uses_helper(by_table.get(k, []))),
+        key=lambda k: rows[k],
     )
     rest = sorted((k for k in keys if k not in tiny), key=lambda k: -rows[k])
     return tiny + rest

@@ -245,7 +245,7 @@ def set_load_marks(
     """Write both marks of a table (the row is replaced whole)."""
     con.execute(
         "insert or replace into raw._watermarks (system, table_name, watermark, newest_landed, updated_at)"
-        f" values ({lit(system)}, {lit(table)}, {lit(watermark) if watermark is not None else 'NULL'},"
+        f" values ({lit(system)}, {lit(table)}, {lit(watermark)},"
         f" {ts_lit(newest_landed)}, {ts_lit(at or beijing_now())})"
     )
 

@@ -505,7 +505,7 @@ def extract_table(
         # rows whose update timestamp is later than every version held are new versions whatever
         # their hash (the timestamp is hashed with the rest): their keys are looked up without it
         newest = old_newest
-        if newest is None and not raw_empty and not direct:
+        if newest is None and not raw_empty:
             # a warehouse from before raw._watermarks.newest_landed existed: computed once
             newest = con.execute(f"SELECT max(try_cast({q(upd)} AS TIMESTAMP)) FROM {raw}").fetchone()[0]
         fresh = (

@@ -224,9 +224,8 @@ def create_raw_schema(con: duckdb.DuckDBPyConnection) -> None:
         elif dict(have[name]).get("_row_hash") == "VARCHAR":
             # 2026-11-27: _row_hash from md5 hex text to the digest as a number
             _migrate_row_hash(con, name, ddl, planned, have[name])
-    if not {"_load_log", "_quarantine", "_watermarks", "_finance_files"} <= have.keys():
-        for ddl in BOOKKEEPING_DDL:
-            con.execute(ddl)
+    for ddl in BOOKKEEPING_DDL:  # "if not exists": a handful of catalogue lookups
+        con.execute(ddl)
     if "_watermarks" in have and "newest_landed" not in dict(have["_watermarks"]):
         # 2026-11: the newest update timestamp held per table (extractors.database)
         con.execute("alter table raw._watermarks add column newest_landed timestamp")
