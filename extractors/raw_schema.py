@@ -106,6 +106,11 @@ def _q(name: str) -> str:
 #: nothing would compress it.)
 DISTINCT_TEXT_COMPRESSION = "fsst"
 SCANNED_TEXT_COMPRESSION = "uncompressed"
+#: load metadata that holds one value per load (run id, source, operation): dictionary compression,
+#: which DuckDB would pick for them anyway, without first trying FSST on every segment.  Writing 5 M
+#: grade rows took 1.1 CPU-s less (16.2 -> 15.1, same file size; this machine kind, 2026-11-27).
+META_TEXT_COMPRESSION = "dictionary"
+META_TEXT_COLUMNS = ("_run_id", "_source", "_op")
 
 
 def distinct_text_columns(table: SourceTable) -> list[str]:
@@ -125,8 +130,11 @@ def text_compression(table: SourceTable) -> dict[str, str]:
     """Column -> DuckDB compression method of the hinted raw columns of ``table``."""
     scanned = {"_row_hash", *(table.primary_key if len(table.primary_key) == 1 else ())}
     return {
-        c: SCANNED_TEXT_COMPRESSION if c in scanned else DISTINCT_TEXT_COMPRESSION
-        for c in distinct_text_columns(table)
+        **{
+            c: SCANNED_TEXT_COMPRESSION if c in scanned else DISTINCT_TEXT_COMPRESSION
+            for c in distinct_text_columns(table)
+        },
+        **dict.fromkeys(META_TEXT_COLUMNS, META_TEXT_COMPRESSION),
     }
 
 
@@ -147,8 +155,14 @@ def file_table_ddl(name: str, columns: list[str]) -> str:
 
 
 def bills_table_ddl() -> str:
+    hinted = {
+        "bill_id": SCANNED_TEXT_COMPRESSION,
+        "_row_hash": SCANNED_TEXT_COMPRESSION,
+        **dict.fromkeys(META_TEXT_COLUMNS, META_TEXT_COMPRESSION),
+    }
+
     def col(name: str, typ: str) -> str:
-        hint = f" using compression {SCANNED_TEXT_COMPRESSION}" if name in ("bill_id", "_row_hash") else ""
+        hint = f" using compression {hinted[name]}" if name in hinted else ""
         return f"{_q(name)} {typ}{hint}"
 
     cols = [col(c, "VARCHAR") for c in BILL_COLUMNS] + [col(n, t) for n, t in BILL_META_COLUMNS]

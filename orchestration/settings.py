@@ -14,6 +14,8 @@ from typing import Annotated, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from extractors.catalog import load_yaml
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -221,7 +223,7 @@ def load_settings(path: str | os.PathLike[str] | None = None) -> Settings:
     if not p.exists():
         raise ConfigError(f"configuration file {p} does not exist")
     try:
-        data = yaml.safe_load(p.read_text(encoding="utf-8")) or {}
+        data = load_yaml(p.read_text(encoding="utf-8")) or {}
     except yaml.YAMLError as exc:
         raise ConfigError(f"configuration file {p} is not valid YAML: {exc}") from None
     if not isinstance(data, dict):

@@ -33,12 +33,17 @@ def test_distinct_text_columns_come_from_the_catalogue():
         ),
     )
     assert distinct_text_columns(composite) == ["_row_hash"]
-    assert "using compression" not in db_table_ddl(composite).split('"_row_hash"')[0]
+    assert "using compression" not in db_table_ddl(composite).split('"_run_id"')[0]
     assert '"_row_hash" UHUGEINT using compression uncompressed' in db_table_ddl(composite)
     # key and hash (scanned whole by every incremental load) uncompressed, the update column FSST
     cjxx = db_table_ddl(cat["academic"]["cjxx"])
     assert '"cjid" VARCHAR using compression uncompressed' in cjxx
     assert '"gxsj" VARCHAR using compression fsst' in cjxx
+    # load metadata, one value per load: dictionary without trying FSST first
+    for meta in ("_run_id", "_source", "_op"):
+        assert f'"{meta}" VARCHAR using compression dictionary' in cjxx
+        assert f'"{meta}" VARCHAR using compression dictionary' in db_table_ddl(composite)
+    assert '"_loaded_at" TIMESTAMP,' in cjxx
 
 
 def test_hinted_columns_are_stored_as_hinted_and_read_back_unchanged(tmp_path):
@@ -66,6 +71,8 @@ def test_hinted_columns_are_stored_as_hinted_and_read_back_unchanged(tmp_path):
     )
     for col in ("cjid", "_row_hash"):
         assert comp[col] == "Uncompressed", comp
+    for col in ("_run_id", "_source", "_op"):
+        assert comp[col] == "Dictionary", comp
     assert comp["gxsj"] == "FSST", comp
     assert comp["xh"] == "Dictionary", comp  # not hinted: DuckDB still chooses
     assert con.execute(
