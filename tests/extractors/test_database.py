@@ -306,3 +306,67 @@ def test_incremental_lower_bound_uses_the_15_minute_lookback(warehouse, tmp_path
         now=now + timedelta(minutes=1),
     )
     assert r.rows_new_versions == 1
+
+
+@pytest.mark.postgres
+def test_postgres_tables_are_read_from_the_configured_schema_only(warehouse, pg_admin):
+    """The source is attached with only its schema's catalogue: the same table name in another
+    schema is not read, and a table that exists only elsewhere is 'not found' in this one."""
+    from .conftest import DDL, PG_HOST, PG_PORT, PG_USER, pg_exec
+
+    db = pg_admin()
+    ddl = DDL["academic"].read_text(encoding="utf-8")
+    pg_exec(db, "create schema jw;\nset search_path = jw;\n" + ddl)
+    pg_exec(
+        db,
+        "create table public.dm_yxs (like jw.dm_yxs including all);\n"
+        "insert into jw.dm_yxs values ('01', 'in jw', null, '1', '1', '2026-01-05 08:00:00');\n"
+        "insert into public.dm_yxs values ('09', 'in public', null, '1', '1', '2026-01-05 08:00:00');\n"
+        "alter table jw.zyxx rename to zyxx_elsewhere;\n"
+        "create table public.zyxx (like jw.zyxx_elsewhere including all);",
+    )
+    src = ServerSource(type="postgres", host=PG_HOST, port=PG_PORT, user=PG_USER, database=db, schema="jw")
+    res = {
+        r.table: r
+        for r in extract_database(
+            warehouse, "academic", src, mode="full", run_id="r1", tables=["dm_yxs", "zyxx"]
+        )
+    }
+    assert res["dm_yxs"].status == "ok", res["dm_yxs"].message
+    assert warehouse.execute("select yxsh, yxsmc from raw.academic__dm_yxs").fetchall() == [("01", "in jw")]
+    assert res["zyxx"].status == "failed"
+    assert "academic.zyxx: table not found in the source" in res["zyxx"].message, res["zyxx"].message
+    # the catalogue the scanner loads holds that schema alone
+    from extractors.database import attach_source, detach_source
+
+    att = attach_source(warehouse, "academic", src)
+    try:
+        schemas = warehouse.execute(
+            "select distinct schema_name from duckdb_tables() where database_name = ?", [att.alias]
+        ).fetchall()
+    finally:
+        detach_source(warehouse, att)
+    assert schemas == [("jw",)]
+
+
+def test_a_small_insert_leaves_the_connection_s_thread_count_as_it_was(warehouse, tmp_path):
+    """Inserts of fewer rows than a row group run on one thread; the setting is restored after
+    the load (and a load that fails before it inserts leaves it alone)."""
+    from .conftest import DDL, sqlite_exec
+
+    path = tmp_path / "academic.sqlite"
+    sqlite_exec(path, DDL["academic"].read_text(encoding="utf-8"))
+    sqlite_exec(path, "insert into dm_yxs values ('01','a',null,'1','1','2026-01-05 08:00:00');")
+    src = SqliteSource(type="sqlite", path=path)
+    warehouse.execute("SET threads = 3")
+    for run in ("r1", "r2", "r3"):  # r1 straight into the empty table, r2 and r3 through the stage
+        if run == "r3":
+            sqlite_exec(path, "update dm_yxs set yxsmc = 'b', gxsj = '2026-01-06 08:00:00';")
+        [r] = extract_database(warehouse, "academic", src, mode="incremental", run_id=run, tables=["dm_yxs"])
+        assert r.status == "ok", r.message
+        assert warehouse.execute("SELECT current_setting('threads')").fetchone()[0] == 3
+    assert r.rows_new_versions == 1
+    sqlite_exec(path, "alter table dm_yxs drop column yxsjc;")  # the next load fails (missing column)
+    [r] = extract_database(warehouse, "academic", src, mode="incremental", run_id="r4", tables=["dm_yxs"])
+    assert r.status == "failed"
+    assert warehouse.execute("SELECT current_setting('threads')").fetchone()[0] == 3
