@@ -9,7 +9,8 @@ Measured in the same run:
   machine's speed drifts, and alternating lets the drift weigh on both alike;
 - a second full run of the same data (nothing changes: full key/hash comparison);
 - an incremental run after 1% of the rows changed (three times, each from a copy of the warehouse
-  as it was before it; the best counts).
+  as it was before it; the best counts).  The bench's own writes (the update at the source, the
+  copy of the warehouse) are flushed before each run: a server checkpoint, then ``os.sync()``.
 
 Targets (issue 3): full <= 2.5x the floor; incremental <= 10% of the full run; peak RSS < 2 GB.
 The load averages before and after are printed: the machine may be shared, and under load every
