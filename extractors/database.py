@@ -24,7 +24,7 @@ from __future__ import annotations
 import contextlib
 import re
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
@@ -412,6 +412,25 @@ def _raw_columns(con: duckdb.DuckDBPyConnection, raw_name: str) -> list[str]:
     ]
 
 
+def _setting_value(value: object) -> str:
+    """A DuckDB setting's value as ``SET`` takes it (``current_setting`` gives bools and ints)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value) if isinstance(value, int) else lit(str(value))
+
+
+@contextlib.contextmanager
+def _setting(con: duckdb.DuckDBPyConnection, name: str, value: object) -> Iterator[None]:
+    """``SET name = value`` for the statements inside; the previous value is restored after,
+    also when one of them fails."""
+    before = con.execute(f"SELECT current_setting({lit(name)})").fetchone()[0]
+    con.execute(f"SET {name} = {_setting_value(value)}")
+    try:
+        yield
+    finally:
+        con.execute(f"SET {name} = {_setting_value(before)}")
+
+
 def _with_sqlite_text(con: duckdb.DuckDBPyConnection, src: _Source, sql: str) -> duckdb.DuckDBPyConnection:
     """Run ``sql``; for SQLite, extract_table has set ``sqlite_all_varchar`` (every column read as stored)."""
     return con.execute(sql)
@@ -487,14 +506,8 @@ def extract_table(
             # pages: the server then plans the filter itself (an index on the update column, or its
             # own parallel scan) instead of scanning every page range in turn
             single_query = src.kind == "postgres" and lower is not None
-            if single_query:
-                ctid_setting = con.execute("SELECT current_setting('pg_use_ctid_scan')").fetchone()[0]
-                con.execute("SET pg_use_ctid_scan = false")
-            try:
+            with _setting(con, "pg_use_ctid_scan", False) if single_query else contextlib.nullcontext():
                 _with_sqlite_text(con, src, f"CREATE OR REPLACE TEMP TABLE {q(stage)} AS {plan.select_sql}")
-            finally:
-                if single_query:
-                    con.execute(f"SET pg_use_ctid_scan = {'true' if ctid_setting else 'false'}")
             res.rows_read = con.execute(f"SELECT count(*) FROM {q(stage)}").fetchone()[0]
             work = q(stage)
 
@@ -624,17 +637,11 @@ def extract_table(
                 con.execute(f"INSERT INTO _latest {part}")
             sel_cols = ", ".join(f"s.{q(c)}" for c in business)
             serial = res.rows_landed < SERIAL_INSERT_ROWS
-            if serial:
-                threads_setting = con.execute("SELECT current_setting('threads')").fetchone()[0]
-                con.execute("SET threads = 1")
-            try:
+            with _setting(con, "threads", 1) if serial else contextlib.nullcontext():
                 res.rows_new_versions = con.execute(f"""INSERT INTO {raw} ({ins_cols}, _run_id, _loaded_at, _source, _op, _row_hash)
                     SELECT {sel_cols}, {meta}, CASE WHEN l.op IS NULL OR l.op = 'D' THEN 'I' ELSE 'U' END, s._row_hash
                     FROM {q(stage)} s LEFT JOIN _latest l ON {key_match}
                     WHERE l.op IS NULL OR l.op = 'D' OR l.h IS DISTINCT FROM s._row_hash""").fetchone()[0]
-            finally:
-                if serial:
-                    con.execute(f"SET threads = {int(threads_setting)}")
             if deletes_from:
                 tomb_hash = hash_expr(plan.columns, ())
                 null_cols = ", ".join(f"NULL::VARCHAR AS {q(c)}" for c in plan.columns if c not in keys)
