@@ -7,7 +7,7 @@ Measured in the same run, on the same college, each in a fresh home:
     (their arrival times) and the Dagster step timings from the run's own event log.
 (b) the same steps run bare in one child process, no Dagster: ``extractors.run.extract_all``
     (full), ``data_contracts.runner.run_checks``, ``dbt build`` through dbtRunner
-    (``orchestration.pipeline.dbt_build_step``, target path in a temp folder), and
+    (``orchestration.pipeline.dbt_build_step``, target path in the home), and
     ``orchestration.publish.publish_serving`` + ``publish_quality``.
 
 Overhead ratio = wall (a) / wall (b) (target <= 1.5x, issue 5).  Validation share = time of the
@@ -190,9 +190,7 @@ def bare_child(cfg: Path, out: Path) -> None:
     from orchestration.settings import load_settings
 
     settings = load_settings(cfg)
-    target = settings.home_dir / "dbt-target"
-    os.environ["DBT_TARGET_PATH"] = str(target)  # keep dbt_project/target (shared) untouched
-    os.environ["DBT_LOG_PATH"] = str(settings.home_dir / "dbt-logs")
+    target = settings.dbt_target_dir  # dbt_build_step writes there (the home's), not to dbt_project/
     os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
     run_id = f"bare-{uuid.uuid4().hex[:12]}"

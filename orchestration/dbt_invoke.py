@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import json
 import os
+import shutil
 from pathlib import Path
 
 from extractors.duckdb_setup import ensure_extensions
@@ -11,11 +14,19 @@ from orchestration.settings import PROJECT_ROOT, Settings
 
 DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
 MANIFEST_PATH = DBT_PROJECT_DIR / "target" / "manifest.json"
+PARTIAL_PARSE = "partial_parse.msgpack"
+KEEP_BUILD_FOLDERS = 5  # the newest dbt build folders kept under the home (run_results, compiled SQL, dbt.log)
+
+# What the pipeline's ``dbt build`` runs: models, seeds and data tests.  dbt's unit tests check the
+# models' SQL against fixed inputs, not the college's data, so they run in CI (tests/dbt) and not in
+# every run on the server (dbt's own advice; 22 unit tests were 7-10 s of every run here).
+BUILD_ARGS = ("build", "--exclude-resource-type", "unit_test")
 
 
 def dbt_env(settings: Settings) -> dict[str, str]:
     """Environment variables the committed profiles.yml reads, and telemetry off."""
     settings.warehouse_path.parent.mkdir(parents=True, exist_ok=True)
+    settings.dbt_target_dir.mkdir(parents=True, exist_ok=True)
     return {
         "CAMPUS_DW_WAREHOUSE": str(settings.warehouse_path),
         "CAMPUS_DW_DUCKDB_EXT_DIR": str(ensure_extensions()),
@@ -23,6 +34,11 @@ def dbt_env(settings: Settings) -> dict[str, str]:
         "DO_NOT_TRACK": "1",
         "DBT_PROFILES_DIR": str(DBT_PROJECT_DIR),
         "DBT_PROJECT_DIR": str(DBT_PROJECT_DIR),
+        # artifacts of this home's builds go to the home, not into the project (shared, maybe
+        # read-only); Dagster makes one folder per build under it and starts each build from the
+        # parse cache kept there (``keep_parse_cache``)
+        "DBT_TARGET_PATH": str(settings.dbt_target_dir),
+        "DBT_LOG_PATH": str(settings.dbt_target_dir),  # dbt.log of a parse or bare build
     }
 
 
@@ -70,24 +86,61 @@ def _newest_source_mtime() -> float:
     return newest
 
 
-def ensure_manifest(settings: Settings) -> Path:
-    """Run ``dbt parse`` when the manifest is missing or older than the project files."""
-    if MANIFEST_PATH.exists() and MANIFEST_PATH.stat().st_mtime >= _newest_source_mtime():
-        return MANIFEST_PATH
-    from dbt.cli.main import dbtRunner
+def _manifest_current() -> bool:
+    return MANIFEST_PATH.exists() and MANIFEST_PATH.stat().st_mtime >= _newest_source_mtime()
 
-    apply_env(settings)
-    res = dbtRunner().invoke(
-        dbt_args(
-            settings,
-            "parse",
-            "--project-dir",
-            str(DBT_PROJECT_DIR),
-            "--profiles-dir",
-            str(DBT_PROJECT_DIR),
-            "--quiet",
+
+def ensure_manifest(settings: Settings) -> Path:
+    """Run ``dbt parse`` when the project's manifest is missing or older than the project files.
+
+    One process parses at a time (a lock file next to the manifest): a run and ``campus-dw serve``
+    started together on a fresh checkout would otherwise both write ``target/``."""
+    if _manifest_current():
+        return MANIFEST_PATH
+    MANIFEST_PATH.parent.mkdir(parents=True, exist_ok=True)
+    with open(MANIFEST_PATH.parent / ".parse.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if _manifest_current():  # another process parsed while this one waited
+            return MANIFEST_PATH
+        from dbt.cli.main import dbtRunner
+
+        apply_env(settings)
+        res = dbtRunner().invoke(
+            dbt_args(
+                settings,
+                "parse",
+                "--project-dir",
+                str(DBT_PROJECT_DIR),
+                "--profiles-dir",
+                str(DBT_PROJECT_DIR),
+                "--target-path",
+                str(MANIFEST_PATH.parent),
+                "--quiet",
+            )
         )
-    )
-    if not res.success:
-        raise RuntimeError(f"dbt parse failed: {res.exception}")
+        if not res.success:
+            raise RuntimeError(f"dbt parse failed: {res.exception}")
     return MANIFEST_PATH
+
+
+def keep_parse_cache(settings: Settings, build_target: Path) -> None:
+    """After a build: its parse cache becomes the home's (the next build parses only what changed),
+    and only the newest ``KEEP_BUILD_FOLDERS`` build folders stay.
+
+    dbt can reuse a parse only for the same profile; the profile holds the warehouse path, so the
+    cache is per home (a cache from another home is refused by dbt and it parses in full)."""
+    root = settings.dbt_target_dir
+    cache = build_target / PARTIAL_PARSE
+    if cache.exists():
+        tmp = root / f".{PARTIAL_PARSE}.{os.getpid()}"
+        shutil.copyfile(cache, tmp)
+        os.replace(tmp, root / PARTIAL_PARSE)
+    builds = sorted(
+        (p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")),
+        key=lambda p: p.stat().st_mtime,
+        reverse=True,
+    )
+    for old in builds[KEEP_BUILD_FOLDERS:]:
+        if old.resolve() != build_target.resolve():
+            with contextlib.suppress(OSError):
+                shutil.rmtree(old)

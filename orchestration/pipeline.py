@@ -235,14 +235,14 @@ def dbt_build_step(settings: Settings, log: Log = stderr_log) -> None:
     """``dbt build`` without Dagster (the bare benchmark and a fallback)."""
     from dbt.cli.main import dbtRunner
 
-    from orchestration.dbt_invoke import DBT_PROJECT_DIR, apply_env, dbt_args
+    from orchestration.dbt_invoke import BUILD_ARGS, DBT_PROJECT_DIR, apply_env, dbt_args
 
     apply_env(settings)
     log("dbt build")
     res = dbtRunner().invoke(
         dbt_args(
             settings,
-            "build",
+            *BUILD_ARGS,
             "--project-dir",
             str(DBT_PROJECT_DIR),
             "--profiles-dir",
@@ -251,7 +251,7 @@ def dbt_build_step(settings: Settings, log: Log = stderr_log) -> None:
         )
     )
     if not res.success:
-        raise RuntimeError(f"dbt build failed: {res.exception or 'see dbt_project/logs/dbt.log'}")
+        raise RuntimeError(f"dbt build failed: {res.exception or f'see {settings.dbt_target_dir}/dbt.log'}")
 
 
 def publish_step(settings: Settings, *, run_id: str, log: Log = stderr_log) -> dict[str, Any]:

@@ -175,6 +175,11 @@ class Settings(_Model):
     def dagster_home(self) -> Path:
         return self.home_dir / "dagster"
 
+    @property
+    def dbt_target_dir(self) -> Path:
+        """dbt's artifacts of this home's runs (one folder per ``dbt build``) and its parse cache."""
+        return self.home_dir / "dbt" / "target"
+
 
 def demo_dir(home: Path, scale: str) -> Path:
     return home / "demo" / scale

@@ -14,6 +14,8 @@ import duckdb
 import pytest
 
 from orchestration.cli import main as cli_main
+from orchestration.dbt_invoke import KEEP_BUILD_FOLDERS
+from orchestration.settings import PROJECT_ROOT
 from tests.reference.kpi_reference import available_years, compute_kpis
 
 pytestmark = pytest.mark.slow
@@ -143,12 +145,27 @@ def test_incremental_rerun_changes_nothing(small_pipeline, capsys):
     before = con.execute("select count(*) from raw.academic__cjxx").fetchone()[0]
     kpis_before = _kpis_json(cfg, 2024, capsys)
     con.close()
+    project_target = PROJECT_ROOT / "dbt_project" / "target"
+    project_builds = sorted(project_target.glob("dbt_models-*"))
     outcome = run_pipeline(settings, mode="incremental", log=lambda _m: None)
     assert outcome.success, outcome.message
     con = duckdb.connect(str(settings.warehouse_path), read_only=True)
     assert con.execute("select count(*) from raw.academic__cjxx").fetchone()[0] == before
     con.close()
     assert _kpis_json(cfg, 2024, capsys) == kpis_before
+    # dbt's artifacts go to the home, not into the project; the second build of a home parses only
+    # what changed (the first one's cache), and a run builds models and data tests, not unit tests
+    assert sorted(project_target.glob("dbt_models-*")) == project_builds
+    builds = sorted(
+        (p for p in settings.dbt_target_dir.iterdir() if p.is_dir()), key=lambda p: p.stat().st_mtime
+    )
+    assert 2 <= len(builds) <= KEEP_BUILD_FOLDERS  # this run's and the earlier runs' of this home
+    assert (settings.dbt_target_dir / "partial_parse.msgpack").exists()
+    log = (builds[-1] / "dbt.log").read_text(encoding="utf-8")
+    assert "Starting full parse" not in log and "Unable to do partial parsing" not in log
+    results = json.loads((builds[-1] / "run_results.json").read_text(encoding="utf-8"))["results"]
+    kinds = {r["unique_id"].split(".")[0] for r in results}
+    assert {"model", "seed", "test"} <= kinds and "unit_test" not in kinds, kinds
 
 
 def test_second_run_while_one_writes_is_refused(small_pipeline, tmp_path):

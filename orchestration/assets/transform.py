@@ -6,13 +6,14 @@ lineage graph runs from each source table to each indicator.
 
 import sys
 from collections.abc import Iterator, Mapping
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
 
-from orchestration.dbt_invoke import DBT_PROJECT_DIR, dbt_vars
+from orchestration.dbt_invoke import BUILD_ARGS, DBT_PROJECT_DIR, dbt_args
 from orchestration.resources import CampusSettings
 
 
@@ -44,35 +45,50 @@ def build_dbt_assets(manifest_path: str) -> dg.AssetsDefinition:
     def dbt_models(
         context: dg.AssetExecutionContext, dbt: DbtCliResource, campus: CampusSettings
     ) -> Iterator[Any]:
-        from orchestration.dbt_invoke import apply_env
-
-        settings = campus.load()
-        apply_env(settings)
-        import json
-
+        from orchestration.dbt_invoke import apply_env, keep_parse_cache
         from orchestration.pipeline import step_logger
 
+        settings = campus.load()
+        apply_env(settings)  # before dbt.cli: it reads DBT_TARGET_PATH (the home's) from here
         log = step_logger(context)
-        log("dbt build (models, tests, unit tests)")
-        args = ["build", "--vars", json.dumps(dbt_vars(settings))]
+        log("dbt build (models, seeds, data tests)")
         built = checked = 0
-        for event in dbt.cli(args, context=context).stream():
-            if isinstance(event, dg.Output | dg.AssetMaterialization | dg.MaterializeResult):
-                built += 1
-                if built % 10 == 0:
-                    log(f"  dbt: {built} models built")
-            elif isinstance(event, dg.AssetCheckResult):
-                checked += 1
-            yield event
+        invocation = dbt.cli(dbt_args(settings, *BUILD_ARGS), context=context)
+        try:
+            for event in invocation.stream():
+                if isinstance(event, dg.Output | dg.AssetMaterialization | dg.MaterializeResult):
+                    built += 1
+                    if built % 10 == 0:
+                        log(f"  dbt: {built} models built")
+                elif isinstance(event, dg.AssetCheckResult):
+                    checked += 1
+                yield event
+        finally:
+            keep_parse_cache(settings, invocation.target_path)
         log(f"  dbt: {built} models built, {checked} tests reported as asset checks")
 
     return dbt_models
 
 
+class CampusDbtCliResource(DbtCliResource):
+    """dagster-dbt's resource, told dbt's version instead of asking ``dbt --version`` in a
+    subprocess before every build (4 s here: the subprocess imports all of dbt).  Only for the dbt
+    next to this interpreter, whose version is the installed dbt-core's."""
+
+    @cached_property
+    def _cli_version(self):
+        from dbt.version import __version__
+        from packaging import version
+
+        if Path(self.dbt_executable).resolve() != (Path(sys.executable).parent / "dbt").resolve():
+            return super()._cli_version
+        return version.parse(__version__)
+
+
 def dbt_resource() -> DbtCliResource:
     # the dbt next to this interpreter: works without `uv run` (cron, systemd) where PATH lacks the venv
     dbt_exe = Path(sys.executable).parent / "dbt"
-    return DbtCliResource(
+    return CampusDbtCliResource(
         project_dir=str(DBT_PROJECT_DIR),
         profiles_dir=str(DBT_PROJECT_DIR),
         dbt_executable=str(dbt_exe) if dbt_exe.exists() else "dbt",

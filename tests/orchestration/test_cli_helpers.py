@@ -158,3 +158,54 @@ def test_dbt_vars_reach_the_vars_dbt_declares(tmp_path):
     for kpi, line in declared["running_condition_lines"].items():
         assert defaults["running_condition_lines"][kpi] == line
     assert defaults["academic_risk_failed_credits"] == declared["academic_risk_failed_credits"]
+
+
+def test_a_build_s_parse_cache_becomes_the_home_s_and_old_build_folders_go(tmp_path):
+    import os
+
+    from orchestration.dbt_invoke import KEEP_BUILD_FOLDERS, PARTIAL_PARSE, keep_parse_cache
+    from orchestration.settings import default_settings_dict
+
+    settings = settings_from_dict(default_settings_dict(tmp_path / "home", "small"))
+    root = settings.dbt_target_dir
+    builds = []
+    for i in range(KEEP_BUILD_FOLDERS + 3):
+        b = root / f"dbt_models-{i:03d}"
+        b.mkdir(parents=True)
+        os.utime(b, (1_000_000 + i, 1_000_000 + i))
+        builds.append(b)
+    (root / PARTIAL_PARSE).write_bytes(b"old cache")
+    newest = builds[-1]
+    (newest / PARTIAL_PARSE).write_bytes(b"this build's parse")
+    keep_parse_cache(settings, newest)
+    assert (root / PARTIAL_PARSE).read_bytes() == b"this build's parse"
+    left = sorted(p.name for p in root.iterdir() if p.is_dir())
+    assert left == [b.name for b in builds[-KEEP_BUILD_FOLDERS:]]
+    assert not [p for p in root.iterdir() if p.name.startswith(".")], "no temporary copy is left"
+    # a build that parsed nothing (it failed before) leaves the home's cache as it was
+    bare = root / "dbt_models-bare"
+    bare.mkdir()
+    keep_parse_cache(settings, bare)
+    assert (root / PARTIAL_PARSE).read_bytes() == b"this build's parse" and bare.exists()
+
+
+def test_dbt_s_version_is_known_without_running_dbt(monkeypatch):
+    import subprocess
+
+    from dagster_dbt import DbtCliResource
+    from dbt.version import __version__
+    from packaging import version
+
+    from orchestration.assets.transform import dbt_resource
+
+    # the attribute dagster-dbt asks (a rename in an upgrade would bring the subprocess back)
+    assert "_cli_version" in vars(DbtCliResource)
+
+    def no_subprocess(*_a, **_k):
+        raise AssertionError("dbt --version was run")
+
+    monkeypatch.setattr(subprocess, "check_output", no_subprocess)
+    import dagster_dbt.core.resource as dagster_dbt_resource
+
+    monkeypatch.setattr(dagster_dbt_resource, "check_output", no_subprocess)
+    assert dbt_resource()._cli_version == version.parse(__version__)
