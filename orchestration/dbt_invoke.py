@@ -15,7 +15,8 @@ from orchestration.settings import PROJECT_ROOT, Settings
 DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
 MANIFEST_PATH = DBT_PROJECT_DIR / "target" / "manifest.json"
 PARTIAL_PARSE = "partial_parse.msgpack"
-KEEP_BUILD_FOLDERS = 5  # the newest dbt build folders kept under the home (run_results, compiled SQL, dbt.log)
+# the newest dbt build folders kept under the home (run_results, compiled SQL, dbt.log)
+KEEP_BUILD_FOLDERS = 5
 
 # What the pipeline's ``dbt build`` runs: models, seeds and data tests.  dbt's unit tests check the
 # models' SQL against fixed inputs, not the college's data, so they run in CI (tests/dbt) and not in
