@@ -33,6 +33,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -883,6 +884,9 @@ def _start_gx(datasource: str):
 # It validates each prepared table from an Arrow IPC file (memory-mapped, no copy); each check run
 # has its own GX context there (``token``), dropped when the run ends.
 _CHILD: dict[str, Any] = {}
+# A raw table this run changed no row of is not sent to GX (see _CheckPipeline.add); a test turns
+# this off to compare with what GX itself reports.
+SKIP_GX_WITHOUT_CHANGES = True
 _GX_POOL: Any = None
 _GX_POOL_LOCK = threading.Lock()
 GX_IN_PROCESS_ENV = "CAMPUS_DW_GX_IN_PROCESS"
@@ -943,6 +947,17 @@ def gx_pool():
                 initializer=_child_init,
             )
         return _GX_POOL
+
+
+def _child_ready() -> bool:
+    return True
+
+
+def prestart_gx() -> None:
+    """Start the GX process now, without waiting for it: a run calls this before extracting, so that
+    GX's import (6-7 s of one core here) overlaps the extraction instead of delaying the checks."""
+    if not gx_in_process():
+        gx_pool().submit(_child_ready)
 
 
 def run_with_gx(fn: Callable[..., Any], *args: Any) -> Any:
@@ -1015,7 +1030,13 @@ class _CheckPipeline:
     def add(self, c: Contract, rules: list[Rule], changed_only: bool, now_sql: str, say) -> None:
         p = _prepare_table(self.con, c, rules, self.run_id, changed_only, now_sql, self.report, say)
         fut, path = None, None
-        if p.live and self.in_process:
+        if p.live and p.changed_only and p.n_rows == 0 and SKIP_GX_WITHOUT_CHANGES:
+            # this run changed no row of the table: every rule (all are column-value rules) passes
+            # on no rows, which is what GX reports for an empty batch; the carry-forward then
+            # brings the earlier runs' failures.  Not sent to GX (0.3-0.5 s per table here).
+            fut = Future()
+            fut.set_result(({r.id: (0, 0, "pass") for r in p.live}, 0.0))
+        elif p.live and self.in_process:
             fut = self._pool.submit(self._validate_here, p)
         elif p.live:
             path = str(Path(self._dir or ".") / f"{next(self._seq)}.arrow")

@@ -77,8 +77,10 @@ def extract_step(
     settings: Settings, *, system: str, mode: str, run_id: str, log: Log = stderr_log
 ) -> list[TableResult]:
     """Extract one source system into raw; returns one result per raw table (``<system>__<table>``)."""
+    from data_contracts.runner import prestart_gx
     from extractors.run import extract_all
 
+    prestart_gx()  # the checks after the extraction need it; its start overlaps the extraction
     log(f"extract {system} ({mode})")
 
     def progress(sys_name: str, table: str, msg: str) -> None:

@@ -75,3 +75,29 @@ def test_incremental_results_carry_unchanged_failures(defect_college, tmp_path):
         assert {k: after[k] for k in others} == others
     finally:
         con.close()
+
+
+def test_a_table_without_changes_gets_what_gx_reports_for_no_rows(defect_college, tmp_path, monkeypatch):
+    """A run that changed no row of a table does not send it to GX; its results equal GX's own
+    verdict on the empty batch (every rule kind the contracts use), carried-forward failures too."""
+    from data_contracts import runner
+
+    def results(skip: bool, name: str):
+        wh = tmp_path / f"{name}.duckdb"
+        shutil.copyfile(defect_college.warehouse, wh)
+        monkeypatch.setattr(runner, "SKIP_GX_WITHOUT_CHANGES", skip)
+        con = duckdb.connect(str(wh))
+        try:
+            report = run_checks(con, "nothing-changed", changed_only=True)
+        finally:
+            con.close()
+        return {
+            r.rule_id: (r.status, r.checked_rows, r.failed_rows, tuple(map(str, r.sample_keys)))
+            for r in report.results
+        }, report.seconds_gx
+
+    skipped, gx_seconds_skipped = results(True, "skipped")
+    validated, gx_seconds_validated = results(False, "validated")
+    assert len(skipped) > 250 and skipped == validated
+    assert any(status == "fail" for status, *_ in skipped.values()), "failures are carried forward"
+    assert gx_seconds_skipped == 0 < gx_seconds_validated
