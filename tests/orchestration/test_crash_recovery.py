@@ -40,7 +40,7 @@ from extractors.catalog import load_catalog
 from orchestration import publish as pub
 from orchestration.locking import warehouse_holder
 from orchestration.settings import PROJECT_ROOT, Settings, load_settings
-from tests.conftest import write_config
+from tests.conftest import ROW_HASH_PAIR, write_config
 
 RUN_TIMEOUT_S = 900  # one small run takes 1-4 minutes on the shared 2-core machine
 
@@ -206,7 +206,7 @@ def raw_state(warehouse: Path, scratch: Path) -> dict[str, object]:
                 "updated_at desc, _loaded_at desc" if raw == "payment__bills" else "_loaded_at desc, _op desc"
             )
             out[f"{raw}:current"] = sorted(
-                con.execute(f"""select {k}, _row_hash from (
+                con.execute(f"""select {k}, {ROW_HASH_PAIR} from (
                 select *, row_number() over (partition by {k} order by {order}) as rn from raw."{raw}")
                 where rn = 1 and _op <> 'D'""").fetchall()
             )
