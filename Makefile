@@ -32,8 +32,11 @@ services:
 browser:
 	@(command -v chromium >/dev/null 2>&1 && dpkg -s fonts-noto-cjk >/dev/null 2>&1) || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null)
 
+# -n auto: one pytest worker per core (pytest-xdist); --dist loadfile keeps each test file on one
+# worker, so a file's fixtures (a pipeline run, a served dashboard) are built once.  PYTEST_ARGS="-n 0"
+# runs serially.
 test: install services
-	$(UV) run pytest $(PYTEST_ARGS)
+	$(UV) run pytest -n auto --dist loadfile $(PYTEST_ARGS)
 
 test-fast: install
 	$(UV) run pytest -m "not postgres and not mysql and not browser and not slow" $(PYTEST_ARGS)

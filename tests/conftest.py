@@ -15,6 +15,16 @@ TOKEN = "test-token"
 ROW_HASH_PAIR = "[(_row_hash >> 64)::UBIGINT, (_row_hash & 18446744073709551615::UHUGEINT)::UBIGINT]"
 
 
+def pytest_collection_modifyitems(config, items):
+    """Files with slow or browser tests first (their order kept), then the rest: with several
+    workers (``make test``: pytest-xdist, one file per worker at a time) the long files start early
+    instead of being left for the end on one worker."""
+    heavy = {
+        item.path for item in items if item.get_closest_marker("slow") or item.get_closest_marker("browser")
+    }
+    items.sort(key=lambda item: item.path not in heavy)  # stable: the order inside each group stays
+
+
 @pytest.fixture(scope="session")
 def small_college(tmp_path_factory) -> Path:
     """The small demo college with the default defect rate, generated once (SQLite target)."""
