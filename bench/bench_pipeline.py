@@ -269,7 +269,7 @@ def bare_publish_child(cfg: Path, out: Path, run_id: str) -> None:
     print(f"[bare] {marts.summary().splitlines()[0]}", file=sys.stderr, flush=True)
     print(f"[bare {time.strftime('%H:%M:%S')}] publish (serving + quality)", file=sys.stderr, flush=True)
     s = time.monotonic()
-    publish_serving(settings, run_id, manifest_path=settings.home_dir / "dbt-target" / "manifest.json")
+    publish_serving(settings, run_id, manifest_path=settings.dbt_target_dir / "manifest.json")
     publish_quality(settings, run_id)
     out.write_text(
         json.dumps(
