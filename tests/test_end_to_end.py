@@ -14,7 +14,7 @@ import duckdb
 import pytest
 
 from orchestration.cli import main as cli_main
-from orchestration.dbt_invoke import KEEP_BUILD_FOLDERS
+from orchestration.dbt_invoke import KEEP_BUILD_FOLDERS, PARTIAL_PARSE
 from orchestration.settings import PROJECT_ROOT
 from tests.reference.kpi_reference import available_years, compute_kpis
 
@@ -160,7 +160,7 @@ def test_incremental_rerun_changes_nothing(small_pipeline, capsys):
         (p for p in settings.dbt_target_dir.iterdir() if p.is_dir()), key=lambda p: p.stat().st_mtime
     )
     assert 2 <= len(builds) <= KEEP_BUILD_FOLDERS  # this run's and the earlier runs' of this home
-    assert (settings.dbt_target_dir / "partial_parse.msgpack").exists()
+    assert (settings.dbt_target_dir / PARTIAL_PARSE).exists()
     log = (builds[-1] / "dbt.log").read_text(encoding="utf-8")
     assert "Starting full parse" not in log and "Unable to do partial parsing" not in log
     results = json.loads((builds[-1] / "run_results.json").read_text(encoding="utf-8"))["results"]
