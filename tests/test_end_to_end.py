@@ -103,6 +103,26 @@ def test_lineage_runs_from_source_tables_to_indicators():
     assert dg.AssetKey(["serving", "snapshot"]) in graph.get(target).child_keys
 
 
+def test_every_dbt_data_test_is_an_asset_check():
+    """dagster-dbt logs a dbt test it cannot attach to one asset as an observation, with a note that
+    it "was likely executed due to dbt indirect selection": the raw tables' source tests (unless
+    enable_source_tests_as_checks) and singular tests reading several models (unless their meta
+    names one).  Every data test must show as a check of an asset instead."""
+    from orchestration.dbt_invoke import ensure_manifest
+    from orchestration.definitions import defs
+    from orchestration.settings import load_settings
+
+    manifest = json.loads(ensure_manifest(load_settings()).read_text())
+    tests = {n["name"]: n for n in manifest["nodes"].values() if n["resource_type"] == "test"}
+    checks = {k.name: k.asset_key.to_user_string() for k in defs().resolve_asset_graph().asset_check_keys}
+    assert len(tests) > 150
+    assert sorted(set(tests) - set(checks)) == []
+    sources = [t for t in tests if t.startswith("source_")]
+    assert sources and all(checks[t].startswith("raw/") for t in sources)
+    assert checks["assert_every_kpi_present"] == "marts/fct_kpi_values"
+    assert checks["assert_persons_one_key_per_valid_id_number"] == "intermediate/int_persons_unified"
+
+
 def test_serving_snapshot_has_no_personal_data(small_pipeline, small_college):
     from orchestration.publish import current_snapshot
     from orchestration.settings import load_settings

@@ -1,6 +1,11 @@
 -- agg_graduates agrees with fct_kpi_values: per academic year Σ graduates = graduates;
 -- Σ degrees_awarded / Σ degree_eligible = the parts of degree_award_rate; Σ placed / Σ graduates
 -- = the parts of employment_rate.
+--
+-- In Dagster: an asset check of fct_kpi_values (dagster-dbt's meta dagster.ref;
+-- a test that reads several models is otherwise logged as an observation only).
+{{ config(meta={'dagster': {'ref': {'name': 'fct_kpi_values'}}}) }}
+
 with
 
 kpi as (

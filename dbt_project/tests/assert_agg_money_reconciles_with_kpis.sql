@@ -3,6 +3,11 @@
 -- expenditure_total (both null for a year without a budget / ledger file), cumulative_expenditure
 -- of December = Σ expenditure. agg_tuition per academic year: Σ amount_paid and
 -- Σ (amount_due - amount_waived) = the parts of tuition_collection_rate.
+--
+-- In Dagster: an asset check of fct_kpi_values (dagster-dbt's meta dagster.ref;
+-- a test that reads several models is otherwise logged as an observation only).
+{{ config(meta={'dagster': {'ref': {'name': 'fct_kpi_values'}}}) }}
+
 with
 
 fiscal_kpi as (

@@ -1,5 +1,10 @@
 -- agg_pass_rates agrees with fct_kpi_values: per academic year Σ passes and Σ attempts are the
 -- numerator and denominator of first_attempt_pass_rate.
+--
+-- In Dagster: an asset check of fct_kpi_values (dagster-dbt's meta dagster.ref;
+-- a test that reads several models is otherwise logged as an observation only).
+{{ config(meta={'dagster': {'ref': {'name': 'fct_kpi_values'}}}) }}
+
 with
 
 kpi as (

@@ -2,6 +2,11 @@
 -- Σ headcount of full-time students = fulltime_students, Σ fte = the unrounded fte_students (the
 -- numerator of student_teacher_ratio) and, rounded half-up to 1 decimal, the published fte_students.
 -- Every year of the aggregate is a year of the indicators.
+--
+-- In Dagster: an asset check of fct_kpi_values (dagster-dbt's meta dagster.ref;
+-- a test that reads several models is otherwise logged as an observation only).
+{{ config(meta={'dagster': {'ref': {'name': 'fct_kpi_values'}}}) }}
+
 with
 
 kpi as (

@@ -1,6 +1,11 @@
 -- agg_student_flows agrees with fct_kpi_values: per academic year Σ students of 'entrant' =
 -- entrants, of the leaving change types (14, 16, 18, 19, 20) = leavers, of 'completion' =
 -- completions.
+--
+-- In Dagster: an asset check of fct_kpi_values (dagster-dbt's meta dagster.ref;
+-- a test that reads several models is otherwise logged as an observation only).
+{{ config(meta={'dagster': {'ref': {'name': 'fct_kpi_values'}}}) }}
+
 with
 
 kpi as (

@@ -4,6 +4,11 @@
 -- Σ external_teachers of agg_external_teachers = external_teachers; agg_unit_student_teacher_ratio
 -- sums to the parts of student_teacher_ratio (fte_students, teachers_total) and to
 -- fulltime_teachers and external_teachers.
+--
+-- In Dagster: an asset check of fct_kpi_values (dagster-dbt's meta dagster.ref;
+-- a test that reads several models is otherwise logged as an observation only).
+{{ config(meta={'dagster': {'ref': {'name': 'fct_kpi_values'}}}) }}
+
 with
 
 kpi as (

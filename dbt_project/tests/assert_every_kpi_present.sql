@@ -1,5 +1,10 @@
 -- Every indicator id of kpis.md is present: academic indicators for every academic year of the
 -- census spine, fiscal indicators for every fiscal year, expenditure_per_student for every pair.
+--
+-- In Dagster: an asset check of fct_kpi_values (dagster-dbt's meta dagster.ref;
+-- a test that reads several models is otherwise logged as an observation only).
+{{ config(meta={'dagster': {'ref': {'name': 'fct_kpi_values'}}}) }}
+
 with
 
 catalogue as (

@@ -1,5 +1,10 @@
 -- Identity resolution: records sharing a valid citizen ID number without a conflict resolve to
 -- exactly one person_key, and records held apart by a conflict are listed in int_person_conflicts.
+--
+-- In Dagster: an asset check of int_persons_unified (dagster-dbt's meta dagster.ref;
+-- a test that reads several models is otherwise logged as an observation only).
+{{ config(meta={'dagster': {'ref': {'name': 'int_persons_unified'}}}) }}
+
 select
     u.id_number,
     'several person keys' as problem

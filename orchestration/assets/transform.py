@@ -31,7 +31,11 @@ class CampusDbtTranslator(DagsterDbtTranslator):
         return dbt_resource_props.get("schema") or "transform"
 
 
-TRANSLATOR = CampusDbtTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True))
+# every dbt data test is an asset check: the raw tables' source tests too (else dagster-dbt logs them
+# as observations); singular tests reading several models name theirs in meta.dagster.ref
+TRANSLATOR = CampusDbtTranslator(
+    settings=DagsterDbtTranslatorSettings(enable_asset_checks=True, enable_source_tests_as_checks=True)
+)
 
 
 def build_dbt_assets(manifest_path: str) -> dg.AssetsDefinition:
