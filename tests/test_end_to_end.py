@@ -113,10 +113,10 @@ def test_every_dbt_data_test_is_an_asset_check():
     from orchestration.settings import load_settings
 
     manifest = json.loads(ensure_manifest(load_settings()).read_text())
-    tests = {n["name"]: n for n in manifest["nodes"].values() if n["resource_type"] == "test"}
+    tests = {n["name"] for n in manifest["nodes"].values() if n["resource_type"] == "test"}
     checks = {k.name: k.asset_key.to_user_string() for k in defs().resolve_asset_graph().asset_check_keys}
     assert len(tests) > 150
-    assert sorted(set(tests) - set(checks)) == []
+    assert sorted(tests - set(checks)) == []
     sources = [t for t in tests if t.startswith("source_")]
     assert sources and all(checks[t].startswith("raw/") for t in sources)
     assert checks["assert_every_kpi_present"] == "marts/fct_kpi_values"
